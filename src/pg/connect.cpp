@@ -1,0 +1,105 @@
+#include "pg/connect.hpp"
+
+#include <libpq-fe.h>
+
+#include <vector>
+
+#include "async/awaitables.hpp"
+#include "pg/error.hpp"
+
+namespace pgv::pg {
+namespace {
+
+Error connect_error(const Connection& conn, const ConnectParams& params) {
+  const ParsedMessage parsed =
+      parse_verbose_message(conn ? PQerrorMessage(conn.raw()) : "out of memory");
+  Error::Details details;
+  details.phase = Phase::connect;
+  details.sqlstate = parsed.sqlstate;
+  details.reason = classify(parsed.sqlstate, parsed.text);
+  return Error(std::move(details), conn.scrub(parsed.text.empty() ? params.redacted : parsed.text));
+}
+
+// Tracks which phase the handshake is in, from libpq's status after each poll.
+class PhaseClock {
+ public:
+  explicit PhaseClock(ConnectTiming* out) : out_(out), start_(Clock::now()), mark_(start_) {}
+
+  void observe(ConnStatusType status) {
+    if (!out_) return;
+    const Clock::time_point now = Clock::now();
+    if (!tcp_done_ && status != CONNECTION_STARTED) {
+      out_->tcp = seconds_between(mark_, now);
+      tcp_done_ = true;
+      mark_ = now;
+    }
+    const bool in_tls = status == CONNECTION_SSL_STARTUP || status == CONNECTION_GSS_STARTUP;
+    if (in_tls && !tls_started_) {
+      tls_started_ = true;
+      mark_ = now;
+    } else if (!in_tls && tls_started_ && !tls_done_) {
+      out_->tls = seconds_between(mark_, now);
+      tls_done_ = true;
+      mark_ = now;
+    }
+  }
+
+  void finish() {
+    if (!out_) return;
+    const Clock::time_point now = Clock::now();
+    out_->auth = seconds_between(mark_, now);
+    out_->total = seconds_between(start_, now);
+  }
+
+ private:
+  ConnectTiming* out_;
+  Clock::time_point start_;
+  Clock::time_point mark_;
+  bool tcp_done_ = false;
+  bool tls_started_ = false;
+  bool tls_done_ = false;
+};
+
+}  // namespace
+
+async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
+                                ConnectTiming* timing) {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [k, v] : params.options) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+
+  PhaseClock phases(timing);
+  Connection conn(PQconnectStartParams(keys.data(), values.data(), 0), params.secrets);
+  if (!conn || PQstatus(conn.raw()) == CONNECTION_BAD) throw connect_error(conn, params);
+  // Verbose messages carry the SQLSTATE even for errors during start-up, where no
+  // PGresult exists to ask.
+  PQsetErrorVerbosity(conn.raw(), PQERRORS_VERBOSE);
+
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  while (poll != PGRES_POLLING_OK) {
+    if (poll == PGRES_POLLING_FAILED) throw connect_error(conn, params);
+    const auto interest =
+        poll == PGRES_POLLING_READING ? async::Interest::read : async::Interest::write;
+    const async::Outcome outcome = co_await async::wait_io(conn.socket(), interest, deadline);
+    if (outcome == async::Outcome::cancelled) throw async::Cancelled();
+    if (outcome == async::Outcome::timeout) {
+      Error::Details details;
+      details.phase = Phase::connect;
+      details.reason = "timeout";
+      throw Error(std::move(details),
+                  "connection to " + params.redacted + " timed out: no answer before the deadline");
+    }
+    poll = PQconnectPoll(conn.raw());
+    phases.observe(PQstatus(conn.raw()));
+  }
+  phases.finish();
+  if (PQsetnonblocking(conn.raw(), 1) != 0) throw connect_error(conn, params);
+  co_return conn;
+}
+
+}  // namespace pgv::pg

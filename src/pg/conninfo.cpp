@@ -1,0 +1,70 @@
+#include "pg/conninfo.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+#include "config/error.hpp"
+
+namespace pgv::pg {
+namespace {
+
+struct OptionsDeleter {
+  void operator()(PQconninfoOption* o) const noexcept { PQconninfoFree(o); }
+};
+struct MemDeleter {
+  void operator()(char* p) const noexcept { PQfreemem(p); }
+};
+
+std::string* find(std::vector<std::pair<std::string, std::string>>& options, std::string_view key) {
+  for (auto& [k, v] : options) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+ConnectParams make_connect_params(const config::Dsn& dsn, const SessionSettings& session) {
+  auto secrets = std::make_shared<config::Secrets>(dsn.secrets);
+  // libpq may take the password from the environment; it must be scrubbed as well.
+  if (const char* env = std::getenv("PGPASSWORD")) secrets->add(env);
+
+  char* raw_error = nullptr;
+  std::unique_ptr<PQconninfoOption, OptionsDeleter> parsed(
+      PQconninfoParse(dsn.conninfo.c_str(), &raw_error));
+  std::unique_ptr<char, MemDeleter> error(raw_error);
+  if (!parsed) {
+    std::string why = error ? secrets->scrub(error.get()) : "out of memory";
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw config::ConfigError("dsn: libpq rejected '" + dsn.redacted + "': " + why);
+  }
+
+  ConnectParams params;
+  for (PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    params.options.emplace_back(o->keyword, o->val);
+    if (std::string_view(o->keyword) == "password" ||
+        std::string_view(o->keyword) == "sslpassword") {
+      secrets->add(o->val);
+    }
+  }
+  // fallback_ lets a DSN that names its own application_name keep it.
+  if (!find(params.options, "application_name")) {
+    params.options.emplace_back("fallback_application_name", session.application_name);
+  }
+  if (session.statement_timeout.count() > 0) {
+    const std::string setting =
+        "-c statement_timeout=" + std::to_string(session.statement_timeout.count());
+    if (std::string* opts = find(params.options, "options")) {
+      *opts += " " + setting;
+    } else {
+      params.options.emplace_back("options", setting);
+    }
+  }
+  params.secrets = std::move(secrets);
+  params.redacted = dsn.redacted;
+  return params;
+}
+
+}  // namespace pgv::pg

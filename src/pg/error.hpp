@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace pgv::pg {
+
+// The step of a probe that failed; failure traces and logs name it.
+enum class Phase : std::uint8_t { connect, pre_ping, acquire, query };
+std::string_view to_string(Phase phase) noexcept;
+
+// A database operation that failed. `reason` is from the bounded set used as a metric
+// label: timeout, refused, auth, too_many_connections, shutdown, sqlstate_<class>, other.
+// The message is already redacted. `connection_usable` tells a pool whether it may keep
+// the connection (an SQL error) or must discard it (a broken or timed-out session).
+class Error : public std::runtime_error {
+ public:
+  struct Details {
+    Phase phase = Phase::query;
+    std::string reason = "other";
+    std::string sqlstate;
+    bool connection_usable = false;
+    int backend_pid = 0;
+  };
+
+  Error(Details details, const std::string& redacted_message)
+      : std::runtime_error(redacted_message), details_(std::move(details)) {}
+
+  Phase phase() const noexcept { return details_.phase; }
+  const std::string& reason() const noexcept { return details_.reason; }
+  const std::string& sqlstate() const noexcept { return details_.sqlstate; }
+  bool connection_usable() const noexcept { return details_.connection_usable; }
+  int backend_pid() const noexcept { return details_.backend_pid; }
+  const Details& details() const noexcept { return details_; }
+
+ private:
+  Details details_;
+};
+
+// Maps what the server or libpq reported to the bounded reason set.
+std::string classify(std::string_view sqlstate, std::string_view message);
+
+// libpq's verbose messages look like "...failed: FATAL:  3D000: database "x" does not
+// exist\nLOCATION: ...". This takes the SQLSTATE out and drops the source location, which
+// means nothing to a user.
+struct ParsedMessage {
+  std::string sqlstate;
+  std::string text;
+};
+ParsedMessage parse_verbose_message(std::string_view message);
+
+}  // namespace pgv::pg

@@ -1,0 +1,38 @@
+#include "pg/result.hpp"
+
+#include <libpq-fe.h>
+
+#include <string>
+
+namespace pgv::pg {
+
+void Result::Deleter::operator()(pg_result* r) const noexcept {
+  PQclear(r);
+}
+
+int Result::rows() const noexcept {
+  return result_ ? PQntuples(result_.get()) : 0;
+}
+int Result::columns() const noexcept {
+  return result_ ? PQnfields(result_.get()) : 0;
+}
+
+int Result::column(std::string_view name) const noexcept {
+  if (!result_) return -1;
+  for (int i = 0; i < PQnfields(result_.get()); ++i) {
+    if (name == PQfname(result_.get(), i)) return i;
+  }
+  return -1;
+}
+
+bool Result::is_null(int row, int col) const noexcept {
+  return !result_ || PQgetisnull(result_.get(), row, col) != 0;
+}
+
+std::string_view Result::get(int row, int col) const noexcept {
+  if (is_null(row, col)) return {};
+  return {PQgetvalue(result_.get(), row, col),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+}
+
+}  // namespace pgv::pg

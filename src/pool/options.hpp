@@ -1,0 +1,19 @@
+#pragma once
+
+#include <chrono>
+
+namespace pgv::pool {
+
+// The SQLAlchemy QueuePool knobs, same names and defaults as DESIGN.md.
+struct PoolOptions {
+  int size = 2;          // connections kept open
+  int max_overflow = 2;  // extra connections opened under load, closed when returned
+  std::chrono::milliseconds timeout{30'000};       // how long acquire waits for a free slot
+  std::chrono::milliseconds recycle{30 * 60'000};  // age after which a connection is replaced
+  bool pre_ping = true;  // round trip before handing out a pooled connection
+  int min_idle = 1;      // kept warm by maintain(), so probes measure the database
+
+  int max_connections() const noexcept { return size + max_overflow; }
+};
+
+}  // namespace pgv::pool
