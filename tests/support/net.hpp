@@ -1,0 +1,28 @@
+#pragma once
+
+namespace pgv::testing {
+
+// A loopback port that was free a moment ago.
+int free_port();
+
+// A TCP listener that completes handshakes (the kernel does) but never reads or answers:
+// what a hung server or a black-holing proxy looks like to a client.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  SilentListener(SilentListener&&) = delete;
+  SilentListener& operator=(SilentListener&&) = delete;
+  int port() const noexcept { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// Counts this process's open file descriptors.
+int open_fd_count();
+
+}  // namespace pgv::testing

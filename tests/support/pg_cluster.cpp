@@ -1,0 +1,348 @@
+#include "pg_cluster.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "async/blocking.hpp"
+#include "net.hpp"
+#include "pg/connect.hpp"
+#include "pg/conninfo.hpp"
+#include "pg/query.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace pgv::testing {
+namespace {
+
+constexpr const char* kServerUser = "postgres";
+
+std::string random_password() {
+  static constexpr char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::random_device rd;
+  std::string out = "pw-";
+  for (int i = 0; i < 20; ++i) out.push_back(kAlphabet[rd() % (sizeof kAlphabet - 1)]);
+  return out;
+}
+
+void chown_to_server_user(const std::string& path) {
+  if (!is_root()) return;
+  const passwd* pw = ::getpwnam(kServerUser);
+  if (pw == nullptr) throw std::runtime_error("user 'postgres' missing: run scripts/install-deps");
+  if (::chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    throw std::runtime_error("chown " + path + " failed");
+  }
+}
+
+std::string quote_literal(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+pid_t parent_pid_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Field 4, after the parenthesised command name (which may contain spaces).
+  const auto close = content.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(content.substr(close + 2));
+  std::string state;
+  pid_t ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+}  // namespace
+
+std::string pg_bindir() {
+  if (const char* env = std::getenv("PGVITALS_PG_BINDIR")) return env;
+  std::string best;
+  if (fs::exists("/usr/lib/postgresql")) {
+    for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql")) {
+      const fs::path bin = entry.path() / "bin";
+      if (fs::exists(bin / "postgres") && bin.string() > best) best = bin.string();
+    }
+  }
+  if (best.empty())
+    throw std::runtime_error("no PostgreSQL server found: run scripts/install-deps");
+  return best;
+}
+
+std::string ensure_template() {
+  std::string dir;
+  if (const char* env = std::getenv("PGVITALS_PG_TEMPLATE")) {
+    dir = env;
+  } else {
+    dir = "/tmp/pgvitals-pg-template-" + std::to_string(::getuid());
+  }
+  if (fs::exists(fs::path(dir) / "PG_VERSION")) return dir;
+
+  const std::string lock_path = dir + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock_fd < 0) throw std::runtime_error("cannot open " + lock_path);
+  ::flock(lock_fd, LOCK_EX);
+  try {
+    if (!fs::exists(fs::path(dir) / "PG_VERSION")) {
+      const std::string staging = dir + ".staging";
+      fs::remove_all(staging);
+      fs::create_directories(staging);
+      chown_to_server_user(staging);
+      run_command({pg_bindir() + "/initdb", "-D", staging, "--no-sync", "-A", "trust", "-U",
+                   "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"},
+                  kServerUser);
+      fs::remove_all(dir);
+      fs::rename(staging, dir);
+    }
+  } catch (...) {
+    ::flock(lock_fd, LOCK_UN);
+    ::close(lock_fd);
+    throw;
+  }
+  ::flock(lock_fd, LOCK_UN);
+  ::close(lock_fd);
+  return dir;
+}
+
+PgCluster::PgCluster(ClusterOptions options)
+    : options_(std::move(options)), password_(random_password()) {
+  const std::string tmpl = ensure_template();
+  char pattern[] = "/tmp/pgvitals-pg-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+  chown_to_server_user(dir_);
+  // The copy keeps the template's owner (postgres) because it runs as that user.
+  run_command({"cp", "-a", tmpl + "/.", dir_ + "/"}, kServerUser);
+  ::chmod(dir_.c_str(), 0700);
+  write_hba();
+  start();
+}
+
+PgCluster::~PgCluster() {
+  if (pid_ > 0) {
+    if (frozen_) thaw();
+    ::kill(pid_, SIGQUIT);
+    if (!wait_for_exit(pid_, std::chrono::seconds(10))) {
+      ::kill(pid_, SIGKILL);
+      wait_for_exit(pid_, std::chrono::seconds(5));
+    }
+    pid_ = -1;
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void PgCluster::write_hba() const {
+  const std::string method = options_.password_auth ? "scram-sha-256" : "trust";
+  std::ofstream hba(dir_ + "/pg_hba.conf", std::ios::trunc);
+  hba << "local all all trust\n"
+      << "host all all 127.0.0.1/32 " << method << "\n"
+      << "host all all ::1/128 " << method << "\n";
+}
+
+void PgCluster::spawn() {
+  std::vector<std::string> args = {pg_bindir() + "/postgres",
+                                   "-D",
+                                   dir_,
+                                   "-c",
+                                   "port=" + std::to_string(port_),
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "unix_socket_directories=" + dir_,
+                                   "-c",
+                                   "max_connections=" + std::to_string(options_.max_connections),
+                                   "-c",
+                                   "fsync=off",
+                                   "-c",
+                                   "synchronous_commit=off",
+                                   "-c",
+                                   "full_page_writes=off",
+                                   "-c",
+                                   "shared_buffers=16MB",
+                                   "-c",
+                                   "log_min_messages=warning"};
+  for (const auto& s : options_.settings) {
+    args.push_back("-c");
+    args.push_back(s);
+  }
+  const std::string log_path = dir_ + "/server.log";
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int log = ::open(log_path.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
+    become_user(kServerUser);
+    // If the test process dies, so does the server: nothing outlives a crashed test.
+    // Set after the user switch, which would clear it.
+    ::prctl(PR_SET_PDEATHSIG, SIGQUIT);
+    if (::getppid() != parent) std::_Exit(1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  pid_ = pid;
+}
+
+void PgCluster::start() {
+  if (pid_ > 0) return;
+  for (int attempt = 0;; ++attempt) {
+    if (port_ == 0 || attempt > 0) port_ = free_port();
+    spawn();
+    try {
+      wait_ready();
+      break;
+    } catch (const std::exception&) {
+      // Most likely another test grabbed the port between our probe and the bind.
+      if (pid_ > 0) {
+        ::kill(pid_, SIGQUIT);
+        wait_for_exit(pid_, std::chrono::seconds(5));
+        pid_ = -1;
+      }
+      if (attempt >= 4) throw;
+    }
+  }
+  if (!initialised_) {
+    admin("CREATE ROLE pgvitals LOGIN PASSWORD " + quote_literal(password_) +
+          " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " + quote_literal(password_));
+    initialised_ = true;
+  }
+}
+
+void PgCluster::wait_ready() {
+  const auto until = Clock::now() + std::chrono::seconds(30);
+  const std::string socket = dir_ + "/.s.PGSQL." + std::to_string(port_);
+  while (Clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("postgres exited during start-up:\n" + log_tail());
+    }
+    if (fs::exists(socket)) {
+      try {
+        admin("SELECT 1");
+        return;
+      } catch (const std::exception&) {
+        // still starting up (57P03)
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("postgres did not accept connections within 30 s:\n" + log_tail());
+}
+
+void PgCluster::stop(StopMode mode) {
+  if (pid_ <= 0) return;
+  if (frozen_) thaw();
+  const int sig = mode == StopMode::smart ? SIGTERM : mode == StopMode::fast ? SIGINT : SIGQUIT;
+  ::kill(pid_, sig);
+  if (!wait_for_exit(pid_, std::chrono::seconds(30))) {
+    ::kill(pid_, SIGKILL);
+    wait_for_exit(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+}
+
+std::vector<pid_t> PgCluster::children() const {
+  std::vector<pid_t> out;
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      const pid_t p = static_cast<pid_t>(std::atoi(e->d_name));
+      if (p > 0 && parent_pid_of(p) == pid_) out.push_back(p);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+void PgCluster::signal_all(int sig, bool children_first) const {
+  const std::vector<pid_t> kids = children();
+  if (!children_first) ::kill(pid_, sig);
+  for (pid_t k : kids) ::kill(k, sig);
+  if (children_first) ::kill(pid_, sig);
+}
+
+void PgCluster::freeze() {
+  if (pid_ <= 0 || frozen_) return;
+  // Postmaster first, so it cannot fork a backend we would miss.
+  signal_all(SIGSTOP, false);
+  frozen_ = true;
+}
+
+void PgCluster::thaw() {
+  if (pid_ <= 0 || !frozen_) return;
+  signal_all(SIGCONT, true);
+  frozen_ = false;
+}
+
+void PgCluster::kill_postmaster() {
+  if (pid_ <= 0) return;
+  if (frozen_) thaw();
+  const std::vector<pid_t> kids = children();
+  ::kill(pid_, SIGKILL);
+  wait_for_exit(pid_, std::chrono::seconds(5));
+  pid_ = -1;
+  // Orphaned backends notice the postmaster's death and exit; a restart must wait for them
+  // or it finds their shared memory still attached.
+  const auto until = Clock::now() + std::chrono::seconds(15);
+  for (pid_t k : kids) {
+    while (::kill(k, 0) == 0 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+std::string PgCluster::dsn(const std::string& user, const std::string& dbname) const {
+  return "postgresql://" + user + ":" + password_ + "@127.0.0.1:" + std::to_string(port_) + "/" +
+         dbname;
+}
+
+std::string PgCluster::admin_dsn(const std::string& dbname) const {
+  return "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=" + dbname;
+}
+
+pg::Connection PgCluster::admin_connection(const std::string& application_name) {
+  pg::SessionSettings session;
+  session.application_name = application_name;
+  const pg::ConnectParams params = pg::make_connect_params(config::parse_dsn(admin_dsn()), session);
+  return async::run_blocking(pg::connect(params, Clock::now() + std::chrono::seconds(10)));
+}
+
+pg::Result PgCluster::admin(const std::string& sql) {
+  pg::Connection conn = admin_connection();
+  return async::run_blocking(pg::exec(conn, sql, Clock::now() + std::chrono::seconds(10)));
+}
+
+std::string PgCluster::log_tail() const {
+  std::ifstream log(dir_ + "/server.log");
+  std::string content((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  return content.size() > 4000 ? content.substr(content.size() - 4000) : content;
+}
+
+}  // namespace pgv::testing

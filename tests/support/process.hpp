@@ -1,0 +1,23 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace pgv::testing {
+
+// Runs argv to completion (as `run_as_user` when we are root and it is non-empty);
+// throws with the command's output when it fails.
+void run_command(const std::vector<std::string>& argv, const std::string& run_as_user = "");
+
+// Waits for a child to exit; true if it did within `timeout`.
+bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status = nullptr);
+
+// Switches the current (forked) process to `user` if we are root.
+void become_user(const std::string& user);
+
+bool is_root();
+
+}  // namespace pgv::testing
