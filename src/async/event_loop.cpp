@@ -29,10 +29,15 @@ struct Detached {
 Detached run_detached(Task<void> task, Context /*ctx*/,
                       std::function<void(std::exception_ptr)> done) {
   std::exception_ptr error;
-  try {
-    co_await std::move(task);
-  } catch (...) {
-    error = std::current_exception();
+  {
+    // The task's frame (and whatever its arguments own) is gone before `done` runs, so
+    // `done` may rely on everything the task held having been released.
+    Task<void> local = std::move(task);
+    try {
+      co_await std::move(local);
+    } catch (...) {
+      error = std::current_exception();
+    }
   }
   if (done) done(error);
 }
@@ -124,13 +129,14 @@ void EventLoop::forget(WaitId id) {
   waits_.erase(it);
 }
 
-void EventLoop::complete(WaitId id, Outcome outcome) {
+bool EventLoop::complete(WaitId id, Outcome outcome) {
   auto it = waits_.find(id);
-  if (it == waits_.end()) return;  // a timer for a wait that already ended
+  if (it == waits_.end()) return false;  // a timer for a wait that already ended
   Callback callback = std::move(it->second.callback);
   if (it->second.fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
   waits_.erase(it);
   callback(outcome);
+  return true;
 }
 
 void EventLoop::complete_later(Callback callback, Outcome outcome) {
@@ -179,7 +185,7 @@ void EventLoop::cancel_matching(bool all, Scope scope) {
   }
 }
 
-void EventLoop::run_posted() {
+bool EventLoop::run_posted() {
   std::vector<std::function<void()>> batch;
   {
     std::lock_guard lock(posted_mutex_);
@@ -189,26 +195,31 @@ void EventLoop::run_posted() {
   auto ready = std::move(ready_);
   ready_.clear();
   for (auto& [callback, outcome] : ready) callback(outcome);
+  return !batch.empty() || !ready.empty();
 }
 
-void EventLoop::fire_timers(Deadline now) {
+bool EventLoop::fire_timers(Deadline now) {
+  bool fired = false;
   while (!timers_.empty() && timers_.top().when <= now) {
     const WaitId id = timers_.top().id;
     timers_.pop();
-    complete(id, Outcome::timeout);
+    fired |= complete(id, Outcome::timeout);
   }
   // Entries whose wait already ended only cost memory; drop them once they lead.
   while (!timers_.empty() && !waits_.contains(timers_.top().id)) timers_.pop();
+  return fired;
 }
 
 void EventLoop::run_once(Deadline limit) {
-  run_posted();
+  // Work done before waiting may be exactly what the caller waits for (a task that
+  // finished): then the round must not block.
+  bool busy = run_posted();
   Deadline now = Clock::now();
-  fire_timers(now);
+  busy |= fire_timers(now);
 
   Deadline until = limit;
   if (!timers_.empty() && timers_.top().when < until) until = timers_.top().when;
-  bool busy = !ready_.empty();
+  busy |= !ready_.empty();
   if (!busy) {
     std::lock_guard lock(posted_mutex_);
     busy = !posted_.empty();

@@ -64,10 +64,11 @@ class EventLoop final : public Executor {
   };
 
   WaitId add_wait(int fd, Interest interest, Deadline deadline, Scope scope, Callback callback);
-  void complete(WaitId id, Outcome outcome);
+  bool complete(WaitId id, Outcome outcome);
   void complete_later(Callback callback, Outcome outcome);
-  void run_posted();
-  void fire_timers(Deadline now);
+  // Each returns whether it ran anything.
+  bool run_posted();
+  bool fire_timers(Deadline now);
   void cancel_matching(bool all, Scope scope);
   void drain();
 

@@ -58,6 +58,10 @@ struct Promise<void> : PromiseBase {
 
 }  // namespace detail
 
+// House rule: never test a co_await expression directly in an if or while condition; bind it to a
+// local first. GCC 12 miscompiles a co_await inside a condition within a loop (the coroutine
+// body never runs); scripts/lint rejects the pattern.
+//
 // A lazy coroutine with one awaiter. Awaiting it transfers control symmetrically, so
 // deep chains of awaits never grow the stack; the awaiter's Context flows down.
 template <class T = void>

@@ -84,6 +84,19 @@ TEST_CASE("values and exceptions travel up nested tasks", "[async]") {
   CHECK_THROWS_WITH(pgv::async::run_blocking(throws_after_sleep()), "boom");
 }
 
+TEST_CASE("a task whose deadline is already due completes instead of blocking", "[async]") {
+  // Regression: a round that finished the task before waiting must not then block.
+  auto due_now = []() -> Task<int> {
+    int rounds = 0;
+    for (int i = 0; i < 3; ++i) {
+      const Outcome o = co_await pgv::async::sleep_until(Clock::now());
+      if (o == Outcome::timeout) ++rounds;
+    }
+    co_return rounds;
+  };
+  CHECK(pgv::async::run_blocking(due_now()) == 3);
+}
+
 TEST_CASE("timers on a loop fire in deadline order", "[async]") {
   pgv::async::EventLoop loop;
   std::vector<int> order;
