@@ -1,0 +1,91 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/dsn.hpp"
+#include "config/duration.hpp"
+#include "pool/options.hpp"
+
+namespace pgv::config {
+
+// The probes an agent knows; an unknown name in `probes:` is a configuration error.
+inline const std::vector<std::string>& known_probes() {
+  static const std::vector<std::string> kProbes = {"connectivity", "new_connection", "lifecycle",
+                                                   "settings", "activity"};
+  return kProbes;
+}
+
+struct TargetConfig {
+  std::string name;
+  Dsn dsn;
+  std::map<std::string, std::string> labels;  // exported on pgvitals_target_info
+  bool required = true;                       // counted by /healthz and /readyz
+  Millis interval{5000};
+  Millis timeout{2000};
+  pool::PoolOptions pool;
+  std::vector<std::string> probes;  // enabled probes, in run order
+};
+
+struct ListenConfig {
+  std::string host = "0.0.0.0";
+  int port = 9188;
+};
+
+struct TlsConfig {
+  std::string cert_file;  // both set: serve HTTPS
+  std::string key_file;
+};
+
+struct AuthConfig {
+  std::string basic_user;  // basic auth when user and password are set
+  std::string basic_password;
+  std::string bearer_token;     // bearer auth when set
+  bool protect_health = false;  // also require auth on /healthz, /readyz, /livez, role checks
+};
+
+struct HttpLimits {
+  Millis read_timeout{5000};
+  Millis write_timeout{5000};
+  Millis keep_alive_timeout{1000};
+  int threads = 4;
+  std::size_t max_request_bytes = 8192;
+};
+
+struct ShardConfig {
+  int index = 0;
+  int count = 1;
+};
+
+struct AgentConfig {
+  ListenConfig listen;
+  TlsConfig tls;
+  AuthConfig auth;
+  HttpLimits http;
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // trace | debug | info | warn | error | off
+  bool echo_sql = false;            // log every probe statement at debug level
+  Millis interval{5000};            // defaults for targets that do not set their own
+  Millis timeout{2000};
+  int settings_every = 12;  // the settings probe runs every N cycles
+  int workers = 0;          // event-loop threads; 0 = one per core, at most 4
+  std::size_t failure_ring = 256;
+  int activity_top_n = 20;
+  bool expose_query_text = false;
+  ShardConfig shard;
+  std::vector<TargetConfig> targets;
+};
+
+// Command-line flags shared by `run` and `check`; unset ones leave lower layers alone.
+struct FlagOverrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> listen;  // HOST:PORT
+  std::optional<std::string> interval;
+  std::optional<std::string> timeout;
+  std::optional<std::string> log_format;
+  std::optional<std::string> log_level;
+};
+
+}  // namespace pgv::config
