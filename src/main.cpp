@@ -1,58 +1,62 @@
-// Until the agent lands, `pgvitals check` is a one-shot connectivity smoke through the pool.
+// The CLI only: parse flags, hand over to app::run_agent / app::run_check.
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
-#include "async/blocking.hpp"
-#include "config/dsn.hpp"
-#include "config/error.hpp"
-#include "pg/error.hpp"
-#include "pg/query.hpp"
-#include "pool/pool.hpp"
+#include "app/agent.hpp"
+#include "app/check.hpp"
 #include "version.hpp"
 
 namespace {
 
-int check() {
-  const char* url = std::getenv("DATABASE_URL");
-  if (url == nullptr || *url == '\0') {
-    std::fprintf(stderr, "pgvitals check: DATABASE_URL is not set\n");
-    return 2;
-  }
-  try {
-    const pgv::config::Dsn dsn = pgv::config::parse_dsn(url);
-    pgv::pg::SessionSettings session;
-    session.statement_timeout = std::chrono::milliseconds(2000);
-    pgv::pool::PoolOptions options;
-    options.timeout = std::chrono::milliseconds(2000);
-    pgv::pool::Pool pool(pgv::pg::make_connect_params(dsn, session), options);
-    const auto start = pgv::Clock::now();
-    pgv::pool::Lease lease = pool.acquire_blocking();
-    const auto rows = pgv::async::run_blocking(
-        pgv::pg::exec(lease.connection(), "SELECT 1", start + std::chrono::seconds(2)));
-    std::printf("[+] %s ok: SELECT 1 in %.3f ms (backend pid %d)\n", dsn.redacted.c_str(),
-                pgv::seconds_between(start, pgv::Clock::now()) * 1e3,
-                lease.connection().backend_pid());
-    return rows.rows() == 1 ? 0 : 1;
-  } catch (const pgv::config::ConfigError& e) {
-    std::fprintf(stderr, "pgvitals check: %s\n", e.what());
-    return 2;
-  } catch (const pgv::pg::Error& e) {
-    std::printf("[-] failed in %s (%s): %s\n", std::string(pgv::pg::to_string(e.phase())).c_str(),
-                e.reason().c_str(), e.what());
-    return 1;
-  }
+void add_common_flags(CLI::App& cmd, pgv::config::FlagOverrides& flags) {
+  auto optional = [&cmd](const char* name, std::optional<std::string>& slot, const char* help) {
+    cmd.add_option_function<std::string>(
+        name, [&slot](const std::string& v) { slot = v; }, help);
+  };
+  optional("--config", flags.config_file, "YAML configuration file (also PGVITALS_CONFIG)");
+  optional("--listen", flags.listen, "HOST:PORT to serve on (default 0.0.0.0:9188)");
+  optional("--interval", flags.interval, "probe interval for every target, e.g. 5s, 500ms");
+  optional("--timeout", flags.timeout, "deadline of each probe, e.g. 2s");
+  optional("--log-format", flags.log_format, "text or json");
+  optional("--log-level", flags.log_level, "trace, debug, info, warn, error or off");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("pgvitals %s\n", pgv::kVersion);
-    return 0;
+  // Before any thread exists, so every thread inherits the mask and only sigwait sees them.
+  pgv::app::block_agent_signals();
+
+  CLI::App app{"pgvitals: PostgreSQL health agent"};
+  app.set_version_flag("--version", std::string("pgvitals ") + pgv::kVersion);
+  app.require_subcommand(1);
+
+  pgv::config::FlagOverrides run_flags;
+  bool check_config = false;
+  CLI::App* run =
+      app.add_subcommand("run", "run the agent: probes in the background, HTTP endpoints");
+  add_common_flags(*run, run_flags);
+  run->add_flag("--check-config", check_config, "validate the configuration and exit (0 or 2)");
+
+  pgv::config::FlagOverrides check_flags;
+  std::string format = "text";
+  CLI::App* check = app.add_subcommand("check", "run every probe once and print a report");
+  add_common_flags(*check, check_flags);
+  check->add_option("--format", format, "text or json");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;  // a bad flag is bad configuration
   }
-  if (argc >= 2 && std::strcmp(argv[1], "check") == 0) return check();
-  std::fprintf(stderr, "usage: pgvitals check | pgvitals --version\n");
-  return 2;
+  if (run->parsed()) return pgv::app::run_agent(run_flags, check_config);
+  return pgv::app::run_check(check_flags, format);
 }

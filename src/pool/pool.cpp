@@ -156,7 +156,8 @@ async::Task<std::optional<Lease>> checkout(std::shared_ptr<Core> core, Deadline 
   std::optional<Pooled>& item = LeaseAccess::item(lease);
   if (taken.grant.item) {
     item = std::move(taken.grant.item);
-    if (!co_await revalidate(core, *item, deadline)) item.reset();
+    const bool fit = co_await revalidate(core, *item, deadline);
+    if (!fit) item.reset();
   }
   if (!item) item = co_await open(core, deadline);
   core->record_acquire(seconds_between(start, Clock::now()));

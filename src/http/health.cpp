@@ -1,0 +1,213 @@
+#include "http/health.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace pgv::http {
+namespace {
+
+// The new_connection probe runs at most every 5 s, so its results age on that scale.
+double probe_period(const telemetry::TargetState& t, const std::string& probe) {
+  return probe == "new_connection" ? std::max(t.interval_seconds, 5.0) : t.interval_seconds;
+}
+
+bool enabled(const telemetry::TargetState& t, const std::string& probe) {
+  return std::find(t.probes.begin(), t.probes.end(), probe) != t.probes.end();
+}
+
+Check probe_check(const telemetry::TargetState& t, const std::string& probe, std::string name,
+                  bool counted, Clock::time_point now) {
+  Check c;
+  c.name = std::move(name);
+  c.target = t.name;
+  c.counted = counted;
+  auto it = t.checks.find(probe);
+  if (it == t.checks.end() || !it->second.ran) {
+    c.detail = "no result yet";
+    return c;
+  }
+  const telemetry::CheckState& s = it->second;
+  c.state = &s;
+  if (!s.ok) {
+    c.detail = t.starting ? "server is starting up" : describe_reason(s.reason);
+    return c;
+  }
+  const double age = seconds_between(s.last_success, now);
+  const double max_age = 2 * probe_period(t, probe) + t.timeout_seconds;
+  if (age > max_age) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "stale: last success %.1fs ago (limit %.1fs)", age, max_age);
+    c.detail = buf;
+    return c;
+  }
+  c.ok = true;
+  return c;
+}
+
+void add_target_checks(Report& r, const telemetry::TargetState& t, bool single,
+                       Clock::time_point now) {
+  const bool counted = single || t.required;
+  r.checks.push_back(probe_check(t, "connectivity", t.name, counted, now));
+  if (enabled(t, "new_connection")) {
+    // Kept out of /healthz on purpose: a full server is saturated, not down.
+    r.checks.push_back(probe_check(t, "new_connection", t.name + "/new_connection",
+                                   counted && r.endpoint == Endpoint::readyz, now));
+  }
+  if (r.endpoint == Endpoint::readyz) {
+    Check pool;
+    pool.name = t.name + "/pool";
+    pool.target = t.name;
+    pool.counted = counted;
+    pool.ok = !(t.pool.max > 0 && t.pool.in_use >= t.pool.max && t.pool.waiting > 0);
+    if (!pool.ok) pool.detail = "pool exhausted";
+    r.checks.push_back(pool);
+  }
+}
+
+void finish(Report& r, const std::set<std::string>& exclude) {
+  std::erase_if(r.checks, [&](const Check& c) { return exclude.contains(c.name); });
+  r.ok = r.found && std::all_of(r.checks.begin(), r.checks.end(),
+                                [](const Check& c) { return c.ok || !c.counted; });
+}
+
+}  // namespace
+
+std::string_view to_string(Endpoint e) noexcept {
+  switch (e) {
+    case Endpoint::livez:
+      return "livez";
+    case Endpoint::healthz:
+      return "healthz";
+    case Endpoint::readyz:
+      return "readyz";
+  }
+  return "healthz";
+}
+
+std::string describe_reason(const std::string& reason) {
+  if (reason == "timeout") return "timed out";
+  if (reason == "refused") return "connection refused";
+  if (reason == "auth") return "authentication failed";
+  if (reason == "too_many_connections") return "too many connections";
+  if (reason == "shutdown") return "server shut down or ended the session";
+  if (reason.starts_with("sqlstate_")) return "SQLSTATE class " + reason.substr(9);
+  if (reason.empty()) return "failed";
+  return reason;
+}
+
+Report evaluate(const telemetry::Snapshot& snapshot, Endpoint endpoint, const std::string& target,
+                const std::set<std::string>& exclude, Clock::time_point now) {
+  Report r;
+  r.endpoint = endpoint;
+  if (!target.empty()) {
+    auto it = snapshot.find(target);
+    if (it == snapshot.end()) {
+      r.found = false;
+      r.ok = false;
+      return r;
+    }
+    add_target_checks(r, *it->second, true, now);
+  } else {
+    for (const auto& [name, state] : snapshot) add_target_checks(r, *state, false, now);
+  }
+  finish(r, exclude);
+  return r;
+}
+
+Report evaluate_liveness(const telemetry::Liveness& liveness, const std::set<std::string>& exclude,
+                         Clock::time_point now) {
+  Report r;
+  r.endpoint = Endpoint::livez;
+  for (std::size_t i = 0; i < liveness.heartbeats.size(); ++i) {
+    Check c;
+    c.name = "scheduler-" + std::to_string(i);
+    const auto age = now - liveness.heartbeats[i];
+    c.ok = age <= liveness.max_age;
+    if (!c.ok) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "no progress for %.1fs",
+                    std::chrono::duration<double>(age).count());
+      c.detail = buf;
+    }
+    r.checks.push_back(c);
+  }
+  finish(r, exclude);
+  return r;
+}
+
+std::string render_text(const Report& r, bool verbose) {
+  if (!r.found) return "unknown target\n";
+  if (r.ok && !verbose) return "ok";
+  std::string out;
+  for (const Check& c : r.checks) {
+    if (c.ok) {
+      out += "[+]" + c.name + " ok";
+    } else {
+      out += "[-]" + c.name + " failed: " + c.detail;
+      if (!c.counted) out += " (not counted)";
+    }
+    out += '\n';
+  }
+  out += std::string(to_string(r.endpoint)) + (r.ok ? " check passed\n" : " check failed\n");
+  return out;
+}
+
+std::string render_json(const Report& r, Clock::time_point now) {
+  nlohmann::json body;
+  body["status"] = r.ok ? "ok" : "failed";
+  body["endpoint"] = to_string(r.endpoint);
+  if (!r.found) body["error"] = "unknown target";
+  body["checks"] = nlohmann::json::array();
+  for (const Check& c : r.checks) {
+    nlohmann::json j;
+    j["name"] = c.name;
+    if (!c.target.empty()) j["target"] = c.target;
+    j["ok"] = c.ok;
+    j["counted"] = c.counted;
+    if (!c.ok) j["detail"] = c.detail;
+    if (c.state != nullptr) {
+      const telemetry::CheckState& s = *c.state;
+      j["last_run"] = s.last_run_unix;
+      j["duration_seconds"] = s.seconds;
+      if (s.last_success_unix > 0) {
+        j["last_success"] = s.last_success_unix;
+        j["age_seconds"] = seconds_between(s.last_success, now);
+      } else {
+        j["last_success"] = nullptr;
+      }
+      if (!s.ok) {
+        j["last_error"] = {{"reason", s.reason},
+                           {"phase", s.phase},
+                           {"sqlstate", s.sqlstate},
+                           {"message", s.message}};
+      }
+    }
+    body["checks"].push_back(std::move(j));
+  }
+  return body.dump() + "\n";
+}
+
+RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string& target,
+                         bool want_primary, Clock::time_point now) {
+  const telemetry::TargetState* t = nullptr;
+  if (target.empty()) {
+    if (snapshot.size() != 1) {
+      return {400, "several targets are watched: name one with ?target=\n"};
+    }
+    t = snapshot.begin()->second.get();
+  } else {
+    auto it = snapshot.find(target);
+    if (it == snapshot.end()) return {404, "unknown target\n"};
+    t = it->second.get();
+  }
+  const Check c = probe_check(*t, "connectivity", t->name, true, now);
+  if (!c.ok) return {503, t->name + " is down: " + c.detail + "\n"};
+  if (!t->in_recovery) return {503, t->name + ": role not known yet\n"};
+  const bool primary = !*t->in_recovery;
+  const char* role = primary ? "primary" : "replica";
+  if (primary == want_primary) return {200, t->name + " is a reachable " + role + "\n"};
+  return {404, t->name + " is a " + role + "\n"};
+}
+
+}  // namespace pgv::http

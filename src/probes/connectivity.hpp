@@ -1,0 +1,18 @@
+#pragma once
+
+#include "probes/probe.hpp"
+
+namespace pgv::probes {
+
+// Can the database serve a query? Through the pool (pre-ping included), one round trip
+// that also reads the server's role, so /primary and /replica are as fresh as /healthz.
+class ConnectivityProbe final : public Probe {
+ public:
+  static constexpr const char* kSql = "SELECT pg_is_in_recovery()";
+  std::string_view name() const noexcept override { return "connectivity"; }
+
+ protected:
+  async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;
+};
+
+}  // namespace pgv::probes

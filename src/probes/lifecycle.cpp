@@ -1,0 +1,34 @@
+#include "probes/lifecycle.hpp"
+
+namespace pgv::probes {
+namespace {
+
+void expect(const pg::Connection& conn, pg::TxStatus wanted, const char* after) {
+  if (conn.transaction_status() == wanted) return;
+  pg::Error::Details details;
+  details.phase = pg::Phase::query;
+  details.reason = "other";
+  details.connection_usable = false;
+  details.backend_pid = conn.backend_pid();
+  throw pg::Error(details,
+                  std::string("session in an unexpected transaction state after ") + after);
+}
+
+}  // namespace
+
+async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result) {
+  pool::Lease lease = co_await acquire(ctx, result);
+  pg::Connection& conn = lease.connection();
+
+  co_await query(ctx, result, conn, "BEGIN", "begin");
+  expect(conn, pg::TxStatus::in_transaction, "BEGIN");
+  co_await query(ctx, result, conn, "SELECT txid_current()", "statement");
+  co_await query(ctx, result, conn, "ROLLBACK", "rollback");
+  expect(conn, pg::TxStatus::idle, "ROLLBACK");
+
+  co_await query(ctx, result, conn, "BEGIN", "begin");
+  co_await query(ctx, result, conn, "COMMIT", "commit");
+  expect(conn, pg::TxStatus::idle, "COMMIT");
+}
+
+}  // namespace pgv::probes

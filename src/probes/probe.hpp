@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "async/task.hpp"
+#include "pg/conninfo.hpp"
+#include "pg/result.hpp"
+#include "pool/pool.hpp"
+#include "probes/result.hpp"
+
+namespace pgv::probes {
+
+// What a probe may use. Owned by the target's runtime; valid while the probe runs.
+struct ProbeContext {
+  std::string_view target;
+  pool::Pool& pool;
+  const pg::ConnectParams& params;
+  Deadline deadline;
+  std::uint64_t cycle = 0;
+  bool echo_sql = false;  // log each statement at debug level (DB_ECHO_SQL)
+  int activity_top_n = 20;
+  bool expose_query_text = false;
+};
+
+// One health check. run() is the fixed entry point: it times the probe, keeps it under
+// its deadline, and turns any failure into a result, so one failing probe never breaks a
+// cycle. Each probe only says what to run (execute) and when (due).
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual std::string_view name() const noexcept = 0;
+  // Whether this cycle should run the probe. Most run every cycle.
+  virtual bool due(std::uint64_t /*cycle*/) const noexcept { return true; }
+  // Whether it needs the pool (skipped in a cycle whose connectivity probe failed).
+  virtual bool uses_pool() const noexcept { return true; }
+
+  // Never throws, except async::Cancelled when the agent stops the work.
+  async::Task<ProbeResult> run(ProbeContext ctx);
+
+ protected:
+  virtual async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) = 0;
+
+  // Runs one statement, recording its duration as `phase`, echoing it if asked.
+  static async::Task<pg::Result> query(ProbeContext& ctx, ProbeResult& result, pg::Connection& conn,
+                                       std::string sql, std::string phase = "query");
+  // Checks a connection out of the target's pool, recording the time as phase "acquire".
+  static async::Task<pool::Lease> acquire(ProbeContext& ctx, ProbeResult& result);
+};
+
+}  // namespace pgv::probes

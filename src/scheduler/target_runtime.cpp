@@ -1,0 +1,42 @@
+#include "scheduler/target_runtime.hpp"
+
+#include <sstream>
+
+#include "probes/registry.hpp"
+
+namespace pgv::scheduler {
+
+pg::ConnectParams target_params(const config::TargetConfig& target) {
+  pg::SessionSettings session;
+  // The server gives up on a statement when we would: a hung query never outlives its probe.
+  session.statement_timeout = target.timeout;
+  return pg::make_connect_params(target.dsn, session);
+}
+
+TargetRuntime::TargetRuntime(telemetry::Telemetry& telemetry, const config::TargetConfig& target,
+                             const config::AgentConfig& agent, pg::ConnectParams connect_params)
+    : config(target),
+      params(std::move(connect_params)),
+      echo_sql(agent.echo_sql),
+      activity_top_n(agent.activity_top_n),
+      expose_query_text(agent.expose_query_text),
+      recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target)),
+      pool(params, target.pool, &recorder->pool_observer()),
+      probes(probes::make_probes(target, agent)) {}
+
+std::string fingerprint(const config::TargetConfig& t, const config::AgentConfig& a) {
+  std::ostringstream out;
+  out << t.name << '\n'
+      << t.dsn.conninfo << '\n'
+      << t.required << ' ' << t.interval.count() << ' ' << t.timeout.count() << ' ' << t.pool.size
+      << ' ' << t.pool.max_overflow << ' ' << t.pool.timeout.count() << ' '
+      << t.pool.recycle.count() << ' ' << t.pool.pre_ping << '\n';
+  for (const auto& [k, v] : t.labels) out << k << '=' << v << '\n';
+  for (const auto& p : t.probes) out << p << ',';
+  out << '\n'
+      << a.settings_every << ' ' << a.echo_sql << ' ' << a.activity_top_n << ' '
+      << a.expose_query_text;
+  return out.str();
+}
+
+}  // namespace pgv::scheduler

@@ -1,0 +1,243 @@
+#include "telemetry/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <memory>
+
+#include "telemetry/process_metrics.hpp"
+#include "version.hpp"
+
+namespace pgv::telemetry {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+prometheus::Histogram::BucketBoundaries pool_acquire_buckets() {
+  // Acquire from a warm pool costs well under a microsecond; with pre-ping it is a round trip.
+  return {0.000001, 0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+          0.025,    0.05,    0.1,     0.25,   0.5,     1,      2.5,   5,      10};
+}
+
+}  // namespace
+
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
+  return kBuckets;
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      up(BuildGauge()
+             .Name("pgvitals_up")
+             .Help("1 if the target's last connectivity probe succeeded, else 0.")
+             .Register(*registry_)),
+      probe_duration(BuildHistogram()
+                         .Name("pgvitals_probe_duration_seconds")
+                         .Help("Duration of successful probe runs.")
+                         .Register(*registry_)),
+      probe_failures(BuildCounter()
+                         .Name("pgvitals_probe_failures_total")
+                         .Help("Failed probe runs by reason (timeout, refused, auth, "
+                               "too_many_connections, shutdown, sqlstate_<class>, other).")
+                         .Register(*registry_)),
+      probe_last_success(BuildGauge()
+                             .Name("pgvitals_probe_last_success_timestamp_seconds")
+                             .Help("Unix time of the probe's last success.")
+                             .Register(*registry_)),
+      connect_duration(BuildHistogram()
+                           .Name("pgvitals_connect_duration_seconds")
+                           .Help("Time to open a new connection (TCP, TLS, authentication).")
+                           .Register(*registry_)),
+      connect_phase(BuildGauge()
+                        .Name("pgvitals_connect_phase_seconds")
+                        .Help("Phases of the last new_connection probe: tcp, tls, auth.")
+                        .Register(*registry_)),
+      pool_connections(BuildGauge()
+                           .Name("pgvitals_pool_connections")
+                           .Help("Connections in the agent's pool by state (idle, in_use).")
+                           .Register(*registry_)),
+      pool_max(BuildGauge()
+                   .Name("pgvitals_pool_max_connections")
+                   .Help("Pool capacity: size + max_overflow.")
+                   .Register(*registry_)),
+      pool_waiting(BuildGauge()
+                       .Name("pgvitals_pool_waiting")
+                       .Help("Acquirers queued for a pool slot.")
+                       .Register(*registry_)),
+      pool_saturation(BuildGauge()
+                          .Name("pgvitals_pool_saturation_ratio")
+                          .Help("Pool connections in use / pool capacity (0-1).")
+                          .Register(*registry_)),
+      pool_acquire(BuildHistogram()
+                       .Name("pgvitals_pool_acquire_duration_seconds")
+                       .Help("Time to check a connection out of the pool, pre-ping included.")
+                       .Register(*registry_)),
+      pool_timeouts(BuildCounter()
+                        .Name("pgvitals_pool_timeouts_total")
+                        .Help("Acquires that gave up because every pool slot stayed taken.")
+                        .Register(*registry_)),
+      pool_opened(BuildCounter()
+                      .Name("pgvitals_pool_connections_opened_total")
+                      .Help("Connections the pool opened.")
+                      .Register(*registry_)),
+      pool_closed(BuildCounter()
+                      .Name("pgvitals_pool_connections_closed_total")
+                      .Help("Connections the pool closed, by reason (recycled, invalidated, "
+                            "overflow, error, shutdown).")
+                      .Register(*registry_)),
+      server_max_connections(BuildGauge()
+                                 .Name("pgvitals_server_max_connections")
+                                 .Help("The server's max_connections setting.")
+                                 .Register(*registry_)),
+      server_reserved_connections(
+          BuildGauge()
+              .Name("pgvitals_server_reserved_connections")
+              .Help("Slots reserved for superusers (and pg_use_reserved_connections on 16+).")
+              .Register(*registry_)),
+      server_in_recovery(BuildGauge()
+                             .Name("pgvitals_server_in_recovery")
+                             .Help("1 if the server is a replica (pg_is_in_recovery()), else 0.")
+                             .Register(*registry_)),
+      server_version(BuildGauge()
+                         .Name("pgvitals_server_version_num")
+                         .Help("The server's server_version_num.")
+                         .Register(*registry_)),
+      last_cycle(BuildGauge()
+                     .Name("pgvitals_scheduler_last_cycle_timestamp_seconds")
+                     .Help("Unix time the target's last probe cycle finished.")
+                     .Register(*registry_)),
+      schedule_lag(BuildHistogram()
+                       .Name("pgvitals_scheduler_lag_seconds")
+                       .Help("How late probe cycles started compared with their schedule.")
+                       .Register(*registry_)),
+      target_info(BuildGauge()
+                      .Name("pgvitals_target_info")
+                      .Help("Always 1; carries the target's configured labels.")
+                      .Register(*registry_)),
+      build_info(BuildGauge()
+                     .Name("pgvitals_build_info")
+                     .Help("Always 1; carries the agent's version.")
+                     .Register(*registry_)) {
+  build_info.Add({{"version", kVersion}}).Set(1);
+}
+
+std::string Metrics::serialize() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  collect_process_metrics(families);
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+template <class T, class... Args>
+T& TargetMetrics::add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
+  labels.emplace("target", target_);
+  T& metric = family.Add(labels, std::forward<Args>(args)...);
+  removers_.push_back([&family, &metric] { family.Remove(&metric); });
+  return metric;
+}
+
+template <class T, class... Args>
+T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key,
+                       prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
+  std::lock_guard lock(mutex_);
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  T& metric = add(family, std::move(labels), std::forward<Args>(args)...);
+  cache.emplace(key, &metric);
+  return metric;
+}
+
+TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
+                             const std::map<std::string, std::string>& labels)
+    : metrics_(metrics),
+      target_(std::move(target)),
+      up_(add(metrics.up, {})),
+      connect_duration_(add(metrics.connect_duration, {}, latency_buckets())),
+      pool_idle_(add(metrics.pool_connections, {{"state", "idle"}})),
+      pool_in_use_(add(metrics.pool_connections, {{"state", "in_use"}})),
+      pool_max_(add(metrics.pool_max, {})),
+      pool_waiting_(add(metrics.pool_waiting, {})),
+      pool_saturation_(add(metrics.pool_saturation, {})),
+      pool_acquire_(add(metrics.pool_acquire, {}, pool_acquire_buckets())),
+      pool_timeouts_(add(metrics.pool_timeouts, {})),
+      pool_opened_(add(metrics.pool_opened, {})),
+      last_cycle_(add(metrics.last_cycle, {})),
+      schedule_lag_(add(metrics.schedule_lag, {}, latency_buckets())) {
+  prometheus::Labels info(labels.begin(), labels.end());
+  add(metrics.target_info, info).Set(1);
+  for (pool::CloseReason r : pool::kCloseReasons) {
+    pool_closed_[r] = &add(metrics.pool_closed, {{"reason", std::string(pool::to_string(r))}});
+  }
+}
+
+TargetMetrics::~TargetMetrics() {
+  std::lock_guard lock(mutex_);
+  for (auto& remove : removers_) remove();
+}
+
+prometheus::Histogram& TargetMetrics::probe_duration(const std::string& probe) {
+  return lazy(durations_, probe, metrics_.probe_duration, {{"probe", probe}}, latency_buckets());
+}
+
+prometheus::Counter& TargetMetrics::probe_failures(const std::string& probe,
+                                                   const std::string& reason) {
+  return lazy(failures_, probe + "\n" + reason, metrics_.probe_failures,
+              {{"probe", probe}, {"reason", reason}});
+}
+
+prometheus::Gauge& TargetMetrics::probe_last_success(const std::string& probe) {
+  return lazy(last_success_, probe, metrics_.probe_last_success, {{"probe", probe}});
+}
+
+prometheus::Gauge& TargetMetrics::connect_phase(const std::string& phase) {
+  return lazy(connect_phases_, phase, metrics_.connect_phase, {{"phase", phase}});
+}
+
+void TargetMetrics::set_pool(const pool::PoolStats& stats) {
+  pool_idle_.Set(stats.idle);
+  pool_in_use_.Set(stats.in_use);
+  pool_max_.Set(stats.max);
+  pool_waiting_.Set(stats.waiting);
+  pool_saturation_.Set(stats.max > 0 ? static_cast<double>(stats.in_use) / stats.max : 0);
+}
+
+prometheus::Gauge& TargetMetrics::lazy_gauge(prometheus::Gauge*& slot,
+                                             prometheus::Family<prometheus::Gauge>& family) {
+  std::lock_guard lock(mutex_);
+  if (slot == nullptr) slot = &add(family, {});
+  return *slot;
+}
+
+void TargetMetrics::set_server(int max_connections, int reserved, bool in_recovery,
+                               int version_num) {
+  lazy_gauge(server_max_connections_, metrics_.server_max_connections).Set(max_connections);
+  lazy_gauge(server_reserved_, metrics_.server_reserved_connections).Set(reserved);
+  lazy_gauge(server_version_, metrics_.server_version).Set(version_num);
+  set_in_recovery(in_recovery);
+}
+
+void TargetMetrics::set_in_recovery(bool in_recovery) {
+  lazy_gauge(server_in_recovery_, metrics_.server_in_recovery).Set(in_recovery ? 1 : 0);
+}
+
+void TargetMetrics::on_connect(const pg::ConnectTiming& timing) {
+  pool_opened_.Increment();
+  connect_duration_.Observe(timing.total);
+}
+
+void TargetMetrics::on_acquire(double seconds) {
+  pool_acquire_.Observe(seconds);
+}
+
+void TargetMetrics::on_timeout() {
+  pool_timeouts_.Increment();
+}
+
+void TargetMetrics::on_close(pool::CloseReason reason) {
+  pool_closed_.at(reason)->Increment();
+}
+
+}  // namespace pgv::telemetry

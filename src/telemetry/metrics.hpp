@@ -1,0 +1,136 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pool/observer.hpp"
+
+namespace pgv::telemetry {
+
+// Every metric family the agent exports (names are the contract in DESIGN.md), in one
+// registry that /metrics serialises. Thread-safe.
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+  Metrics(Metrics&&) = delete;
+  Metrics& operator=(Metrics&&) = delete;
+  ~Metrics() = default;
+
+  // Declared first: every family below registers with it during construction.
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  // The Prometheus text exposition (0.0.4) of everything, process metrics included.
+  std::string serialize() const;
+  prometheus::Registry& registry() noexcept { return *registry_; }
+
+  prometheus::Family<prometheus::Gauge>& up;
+  prometheus::Family<prometheus::Histogram>& probe_duration;
+  prometheus::Family<prometheus::Counter>& probe_failures;
+  prometheus::Family<prometheus::Gauge>& probe_last_success;
+  prometheus::Family<prometheus::Histogram>& connect_duration;
+  prometheus::Family<prometheus::Gauge>& connect_phase;
+  prometheus::Family<prometheus::Gauge>& pool_connections;
+  prometheus::Family<prometheus::Gauge>& pool_max;
+  prometheus::Family<prometheus::Gauge>& pool_waiting;
+  prometheus::Family<prometheus::Gauge>& pool_saturation;
+  prometheus::Family<prometheus::Histogram>& pool_acquire;
+  prometheus::Family<prometheus::Counter>& pool_timeouts;
+  prometheus::Family<prometheus::Counter>& pool_opened;
+  prometheus::Family<prometheus::Counter>& pool_closed;
+  prometheus::Family<prometheus::Gauge>& server_max_connections;
+  prometheus::Family<prometheus::Gauge>& server_reserved_connections;
+  prometheus::Family<prometheus::Gauge>& server_in_recovery;
+  prometheus::Family<prometheus::Gauge>& server_version;
+  prometheus::Family<prometheus::Gauge>& last_cycle;
+  prometheus::Family<prometheus::Histogram>& schedule_lag;
+  prometheus::Family<prometheus::Gauge>& target_info;
+  prometheus::Family<prometheus::Gauge>& build_info;
+};
+
+// One target's series. Created when the target is added; the destructor removes every
+// series it created, so a removed target leaves nothing stale behind. Also the pool's
+// observer: connection events become counters and histograms as they happen.
+class TargetMetrics final : public pool::PoolObserver {
+ public:
+  TargetMetrics(Metrics& metrics, std::string target,
+                const std::map<std::string, std::string>& labels);
+  ~TargetMetrics() override;
+  TargetMetrics(const TargetMetrics&) = delete;
+  TargetMetrics& operator=(const TargetMetrics&) = delete;
+  TargetMetrics(TargetMetrics&&) = delete;
+  TargetMetrics& operator=(TargetMetrics&&) = delete;
+
+  prometheus::Gauge& up() { return up_; }
+  prometheus::Histogram& probe_duration(const std::string& probe);
+  prometheus::Counter& probe_failures(const std::string& probe, const std::string& reason);
+  prometheus::Gauge& probe_last_success(const std::string& probe);
+  prometheus::Gauge& connect_phase(const std::string& phase);
+  prometheus::Histogram& connect_duration() { return connect_duration_; }
+  void set_pool(const pool::PoolStats& stats);
+  void set_server(int max_connections, int reserved, bool in_recovery, int version_num);
+  void set_in_recovery(bool in_recovery);
+  prometheus::Gauge& last_cycle() { return last_cycle_; }
+  prometheus::Histogram& schedule_lag() { return schedule_lag_; }
+
+  // pool::PoolObserver
+  void on_connect(const pg::ConnectTiming& timing) override;
+  void on_acquire(double seconds) override;
+  void on_timeout() override;
+  void on_close(pool::CloseReason reason) override;
+
+ private:
+  template <class T, class... Args>
+  T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
+  prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot,
+                                prometheus::Family<prometheus::Gauge>& family);
+  template <class T, class... Args>
+  T& lazy(std::map<std::string, T*>& cache, const std::string& key, prometheus::Family<T>& family,
+          prometheus::Labels labels, Args&&... args);
+
+  Metrics& metrics_;
+  const std::string target_;
+  std::mutex mutex_;  // guards the lazily grown caches and the tracked list
+  std::vector<std::function<void()>> removers_;
+  std::map<std::string, prometheus::Histogram*> durations_;
+  std::map<std::string, prometheus::Counter*> failures_;
+  std::map<std::string, prometheus::Gauge*> last_success_;
+  std::map<std::string, prometheus::Gauge*> connect_phases_;
+
+  prometheus::Gauge& up_;
+  prometheus::Histogram& connect_duration_;
+  prometheus::Gauge& pool_idle_;
+  prometheus::Gauge& pool_in_use_;
+  prometheus::Gauge& pool_max_;
+  prometheus::Gauge& pool_waiting_;
+  prometheus::Gauge& pool_saturation_;
+  prometheus::Histogram& pool_acquire_;
+  prometheus::Counter& pool_timeouts_;
+  prometheus::Counter& pool_opened_;
+  std::map<pool::CloseReason, prometheus::Counter*> pool_closed_;
+  // Server series appear once a probe has read them, never as a misleading 0 before.
+  prometheus::Gauge* server_max_connections_ = nullptr;
+  prometheus::Gauge* server_reserved_ = nullptr;
+  prometheus::Gauge* server_in_recovery_ = nullptr;
+  prometheus::Gauge* server_version_ = nullptr;
+  prometheus::Gauge& last_cycle_;
+  prometheus::Histogram& schedule_lag_;
+};
+
+// Latency buckets from 50 µs (a loopback round trip) to 10 s (past any sane timeout).
+const prometheus::Histogram::BucketBoundaries& latency_buckets();
+
+}  // namespace pgv::telemetry

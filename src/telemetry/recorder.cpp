@@ -1,0 +1,159 @@
+#include "telemetry/recorder.hpp"
+
+#include <chrono>
+
+#include "telemetry/log.hpp"
+
+namespace pgv::telemetry {
+namespace {
+
+constexpr auto kRepeatLogEvery = std::chrono::seconds(60);
+
+double seconds_of(config::Millis d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target)
+    : hub_(hub), metrics_(hub.metrics, target.name, target.labels) {
+  state_.name = target.name;
+  state_.labels = target.labels;
+  state_.required = target.required;
+  state_.interval_seconds = seconds_of(target.interval);
+  state_.timeout_seconds = seconds_of(target.timeout);
+  state_.probes = target.probes;
+  publish();
+}
+
+TargetRecorder::~TargetRecorder() {
+  hub_.state.remove(state_.name);
+}
+
+void TargetRecorder::publish() {
+  hub_.state.publish(std::make_shared<const TargetState>(state_));
+}
+
+void TargetRecorder::record(const probes::ProbeResult& r) {
+  CheckState& check = state_.checks[r.probe];
+  const double now_unix = unix_now();
+  check.ran = true;
+  check.ok = r.ok;
+  check.last_run_unix = now_unix;
+  check.seconds = r.seconds;
+
+  if (r.ok) {
+    check.last_success_unix = now_unix;
+    check.last_success = Clock::now();
+    check.reason.clear();
+    check.phase.clear();
+    check.sqlstate.clear();
+    check.message.clear();
+    metrics_.probe_duration(r.probe).Observe(r.seconds);
+    metrics_.probe_last_success(r.probe).Set(now_unix);
+    limits_.erase(r.probe);
+    state_.starting = false;
+  } else {
+    record_failure(r, check);
+  }
+
+  if (r.probe == "connectivity") {
+    const bool was_up = up_.value_or(false);
+    if (!up_ || *up_ != r.ok) log_transition(r, was_up);
+    up_ = r.ok;
+    metrics_.up().Set(r.ok ? 1 : 0);
+  }
+  if (r.in_recovery) {
+    state_.in_recovery = r.in_recovery;
+    metrics_.set_in_recovery(*r.in_recovery);
+  }
+  if (r.settings) {
+    state_.settings = r.settings;
+    state_.in_recovery = r.settings->in_recovery;
+    metrics_.set_server(
+        r.settings->max_connections,
+        r.settings->superuser_reserved_connections + r.settings->reserved_connections,
+        r.settings->in_recovery, r.settings->version_num);
+  }
+  if (r.ok && r.probe == "new_connection") {
+    double total = 0;
+    for (const auto& [phase, secs] : r.phases) {
+      metrics_.connect_phase(phase).Set(secs);
+      total += secs;
+    }
+    metrics_.connect_duration().Observe(total);
+  }
+  publish();
+}
+
+void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {
+  const pg::Error::Details details = r.error.value_or(pg::Error::Details{});
+  check.reason = details.reason;
+  check.phase = std::string(pg::to_string(details.phase));
+  check.sqlstate = details.sqlstate;
+  check.message = r.error_message;
+  if (r.server_starting()) state_.starting = true;
+  metrics_.probe_failures(r.probe, details.reason).Increment();
+
+  FailureRecord record;
+  record.time_unix = unix_now();
+  record.target = state_.name;
+  record.probe = r.probe;
+  record.phase = check.phase;
+  record.reason = details.reason;
+  record.sqlstate = details.sqlstate;
+  record.message = r.error_message;
+  record.backend_pid = details.backend_pid;
+  record.seconds = r.seconds;
+  record.phases = r.phases;
+  hub_.failures.push(record);
+
+  LogLimit& limit = limits_[r.probe];
+  const Clock::time_point now = Clock::now();
+  if (limit.last_reason == details.reason && now - limit.last_logged < kRepeatLogEvery) {
+    ++limit.suppressed;
+    return;
+  }
+  log(LogLevel::warn, "probe failed",
+      {{"target", state_.name},
+       {"probe", r.probe},
+       {"phase", record.phase},
+       {"reason", record.reason},
+       {"sqlstate", record.sqlstate},
+       {"backend_pid", record.backend_pid},
+       {"seconds", record.seconds},
+       {"repeats_suppressed", limit.suppressed},
+       {"error", record.message}});
+  limit.last_reason = details.reason;
+  limit.last_logged = now;
+  limit.suppressed = 0;
+}
+
+void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
+  const Clock::time_point now = Clock::now();
+  if (r.ok) {
+    const double down_for =
+        was_up || down_since_ == Clock::time_point{} ? 0.0 : seconds_between(down_since_, now);
+    log(LogLevel::info, "target up",
+        {{"target", state_.name}, {"latency_seconds", r.seconds}, {"down_seconds", down_for}});
+    return;
+  }
+  down_since_ = now;
+  log(LogLevel::warn, "target down",
+      {{"target", state_.name},
+       {"reason", r.error ? r.error->reason : "other"},
+       {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
+       {"error", r.error_message}});
+}
+
+void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& pool) {
+  metrics_.schedule_lag().Observe(lag_seconds < 0 ? 0 : lag_seconds);
+  metrics_.set_pool(pool);
+  const double now_unix = unix_now();
+  metrics_.last_cycle().Set(now_unix);
+  state_.pool = pool;
+  state_.last_cycle_unix = now_unix;
+  publish();
+}
+
+}  // namespace pgv::telemetry

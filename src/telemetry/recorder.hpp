@@ -1,0 +1,51 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "config/agent_config.hpp"
+#include "probes/result.hpp"
+#include "telemetry/telemetry.hpp"
+
+namespace pgv::telemetry {
+
+// Turns one target's probe results into metrics, published state, failure records and
+// log lines. Used by one thread at a time (the target's scheduler loop). Removing the
+// target (destroying this) removes its series and its state.
+class TargetRecorder {
+ public:
+  TargetRecorder(Telemetry& hub, const config::TargetConfig& target);
+  ~TargetRecorder();
+  TargetRecorder(const TargetRecorder&) = delete;
+  TargetRecorder& operator=(const TargetRecorder&) = delete;
+  TargetRecorder(TargetRecorder&&) = delete;
+  TargetRecorder& operator=(TargetRecorder&&) = delete;
+
+  pool::PoolObserver& pool_observer() noexcept { return metrics_; }
+  void record(const probes::ProbeResult& result);
+  // After a cycle: how late it started, and the pool as it stands.
+  void record_cycle(double lag_seconds, const pool::PoolStats& pool);
+  const TargetState& state() const noexcept { return state_; }
+
+ private:
+  void record_failure(const probes::ProbeResult& result, CheckState& check);
+  void log_transition(const probes::ProbeResult& result, bool was_up);
+  void publish();
+
+  // Repeated identical failures are logged once, then at most once a minute with the
+  // number of lines held back.
+  struct LogLimit {
+    std::string last_reason;
+    Clock::time_point last_logged{};
+    long long suppressed = 0;
+  };
+
+  Telemetry& hub_;
+  TargetMetrics metrics_;
+  TargetState state_;
+  std::map<std::string, LogLimit> limits_;
+  std::optional<bool> up_;
+  Clock::time_point down_since_{};
+};
+
+}  // namespace pgv::telemetry

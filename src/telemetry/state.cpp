@@ -1,0 +1,52 @@
+#include "telemetry/state.hpp"
+
+#include <chrono>
+
+namespace pgv::telemetry {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool TargetState::fresh(const CheckState& c, Clock::time_point now) const {
+  if (!c.ok || c.last_success == Clock::time_point{}) return false;
+  const double max_age = 2 * interval_seconds + timeout_seconds;
+  return seconds_between(c.last_success, now) <= max_age;
+}
+
+std::shared_ptr<const Snapshot> StateStore::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+void StateStore::publish(std::shared_ptr<const TargetState> state) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<Snapshot>(*snapshot_);
+  (*next)[state->name] = std::move(state);
+  snapshot_ = std::move(next);
+}
+
+void StateStore::remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<Snapshot>(*snapshot_);
+  next->erase(name);
+  snapshot_ = std::move(next);
+}
+
+void StateStore::reset_liveness(std::size_t workers, Clock::duration max_age) {
+  std::lock_guard lock(mutex_);
+  liveness_.heartbeats.assign(workers, Clock::now());
+  liveness_.max_age = max_age;
+}
+
+void StateStore::heartbeat(std::size_t worker, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (worker < liveness_.heartbeats.size()) liveness_.heartbeats[worker] = now;
+}
+
+Liveness StateStore::liveness() const {
+  std::lock_guard lock(mutex_);
+  return liveness_;
+}
+
+}  // namespace pgv::telemetry

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "async/clock.hpp"
+#include "pool/observer.hpp"
+#include "probes/result.hpp"
+
+namespace pgv::telemetry {
+
+// The last known outcome of one probe on one target.
+struct CheckState {
+  bool ran = false;
+  bool ok = false;
+  double last_run_unix = 0;
+  double last_success_unix = 0;
+  Clock::time_point last_success{};  // monotonic, for freshness
+  double seconds = 0;                // duration of the last run
+  std::string reason;                // of the last failure, if the last run failed
+  std::string phase;
+  std::string sqlstate;
+  std::string message;  // redacted
+};
+
+// Everything HTTP may show about a target. Published as an immutable copy after each
+// probe, so readers never lock against the scheduler.
+struct TargetState {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  bool required = true;
+  double interval_seconds = 5;
+  double timeout_seconds = 2;
+  std::vector<std::string> probes;  // enabled, in run order
+  std::map<std::string, CheckState> checks;
+  std::optional<bool> in_recovery;
+  std::optional<probes::ServerSettings> settings;
+  bool starting = false;  // last connection attempt met SQLSTATE 57P03
+  pool::PoolStats pool;
+  double last_cycle_unix = 0;
+
+  // Fresh: the probe's last success is at most 2 x interval + timeout old.
+  bool fresh(const CheckState& c, Clock::time_point now) const;
+};
+
+using Snapshot = std::map<std::string, std::shared_ptr<const TargetState>>;
+
+// Liveness of the agent itself: when each scheduler thread last made progress.
+struct Liveness {
+  std::vector<Clock::time_point> heartbeats;
+  Clock::duration max_age{};
+};
+
+// Copy-on-write store of target states: writers replace one entry, readers take the
+// whole current map in one pointer copy.
+class StateStore {
+ public:
+  std::shared_ptr<const Snapshot> snapshot() const;
+  void publish(std::shared_ptr<const TargetState> state);
+  void remove(const std::string& name);
+
+  void reset_liveness(std::size_t workers, Clock::duration max_age);
+  void heartbeat(std::size_t worker, Clock::time_point now);
+  Liveness liveness() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> snapshot_ = std::make_shared<const Snapshot>();
+  Liveness liveness_;
+};
+
+double unix_now();
+
+}  // namespace pgv::telemetry
