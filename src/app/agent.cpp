@@ -8,6 +8,7 @@
 #include "config/loader.hpp"
 #include "http/server.hpp"
 #include "scheduler/scheduler.hpp"
+#include "scheduler/target_runtime.hpp"
 #include "telemetry/log.hpp"
 #include "telemetry/telemetry.hpp"
 #include "version.hpp"
@@ -94,6 +95,13 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
     return 2;
   }
   if (check_config_only) {
+    try {
+      // libpq's own parser has the last word on a DSN.
+      for (const auto& t : config.targets) scheduler::target_params(t);
+    } catch (const config::ConfigError& e) {
+      std::fprintf(stderr, "pgvitals: %s\n", e.what());
+      return 2;
+    }
     std::printf("pgvitals: configuration ok: %zu target(s)\n", config.targets.size());
     for (const auto& t : config.targets)
       std::printf("  %s  %s\n", t.name.c_str(), t.dsn.redacted.c_str());
@@ -103,21 +111,20 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
 
   telemetry::Telemetry tel;
   tel.failures.set_capacity(config.failure_ring);
+  // Targets are registered before HTTP answers: an empty snapshot would pass /healthz.
+  scheduler::Scheduler scheduler(tel, config.workers);
+  try {
+    scheduler.apply(config);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "pgvitals: %s\n", e.what());
+    return 2;
+  }
   http::HttpServer server(config, tel);
   try {
     server.start();
   } catch (const std::exception& e) {
     telemetry::log(LogLevel::error, "cannot start the HTTP server", {{"error", e.what()}});
     return 1;
-  }
-  scheduler::Scheduler scheduler(tel, config.workers);
-  try {
-    scheduler.apply(config);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "pgvitals: %s\n", e.what());
-    scheduler.stop();
-    server.stop();
-    return 2;
   }
   const std::string scheme = server.tls() ? "https" : "http";
   const std::string host = config.listen.host == "0.0.0.0" ? "127.0.0.1" : config.listen.host;

@@ -48,6 +48,7 @@ int run_check(const config::FlagOverrides& flags, const std::string& format) {
   const Deadline give_up = Clock::now() + longest + std::chrono::seconds(5);
   while (done < runtimes.size() && Clock::now() < give_up) loop.run_once(give_up);
 
+  for (const auto& rt : runtimes) rt->recorder->record_cycle(0, rt->pool.stats());
   const auto snapshot = tel.state.snapshot();
   const CheckSummary summary = summarise(*snapshot, tel.failures, Clock::now());
   const std::string report =

@@ -12,6 +12,7 @@ struct Dsn {
   std::string conninfo;  // URI or key=value text for libpq; holds the password
   std::string redacted;  // safe to print anywhere
   Secrets secrets;       // everything that must never be printed
+  std::string key;       // where it was configured ("targets[0].dsn", "DATABASE_URL"), for errors
 };
 
 // Accepts libpq URIs (postgresql://, postgres://), SQLAlchemy-style schemes with a driver

@@ -185,7 +185,9 @@ std::optional<std::string> read_text_file(const std::string& path) {
 
 Dsn parse_dsn_at(std::string_view key, std::string_view text) {
   try {
-    return parse_dsn(text);
+    Dsn dsn = parse_dsn(text);
+    dsn.key = std::string(key);
+    return dsn;
   } catch (const ConfigError& e) {
     std::string_view problem = e.what();
     if (problem.starts_with("dsn: ")) problem.remove_prefix(5);

@@ -30,7 +30,8 @@ Check probe_check(const telemetry::TargetState& t, const std::string& probe, std
   const telemetry::CheckState& s = it->second;
   c.state = &s;
   if (!s.ok) {
-    c.detail = t.starting ? "server is starting up" : describe_reason(s.reason);
+    c.detail = s.sqlstate == "57P03" ? "server is starting up or shutting down"
+                                     : describe_reason(s.reason);
     return c;
   }
   const double age = seconds_between(s.last_success, now);
@@ -185,7 +186,7 @@ std::string render_json(const Report& r, Clock::time_point now) {
     }
     body["checks"].push_back(std::move(j));
   }
-  return body.dump() + "\n";
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string& target,

@@ -37,7 +37,8 @@ ConnectParams make_connect_params(const config::Dsn& dsn, const SessionSettings&
   if (!parsed) {
     std::string why = error ? secrets->scrub(error.get()) : "out of memory";
     while (!why.empty() && why.back() == '\n') why.pop_back();
-    throw config::ConfigError("dsn: libpq rejected '" + dsn.redacted + "': " + why);
+    const std::string key = dsn.key.empty() ? "dsn" : "config: " + dsn.key;
+    throw config::ConfigError(key + ": libpq rejected '" + dsn.redacted + "': " + why);
   }
 
   ConnectParams params;

@@ -6,19 +6,22 @@
 namespace pgv::scheduler {
 
 async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
-  bool connected = true;
+  bool pool_ok = true;
   for (auto& probe : target.probes) {
     if (!every_probe && !probe->due(target.cycle)) continue;
-    if (!connected && probe->uses_pool()) continue;
+    if (!pool_ok && probe->uses_pool()) continue;
     probes::ProbeContext ctx{target.config.name,    target.pool,
                              target.params,         Clock::now() + target.config.timeout,
                              target.cycle,          target.echo_sql,
                              target.activity_top_n, target.expose_query_text};
     const probes::ProbeResult result = co_await probe->run(ctx);
     target.recorder->record(result);
-    if (probe->name() == "connectivity" && !result.ok) connected = false;
+    if (probe->name() == "connectivity" && !result.ok) pool_ok = false;
+    // A server that let one probe run out of time will let the next one too; waiting
+    // that out again would only push the next connectivity probe late.
+    if (!result.ok && result.error && result.error->reason == "timeout") co_return;
   }
-  if (!connected) co_return;
+  if (!pool_ok) co_return;
   try {
     co_await target.pool.maintain(Clock::now() + target.config.timeout);
   } catch (const pg::Error&) {
@@ -37,9 +40,9 @@ async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::dur
     co_await run_cycle(*target, false);
     target->recorder->record_cycle(lag, target->pool.stats());
     ++target->cycle;
-    next += interval;
-    const Clock::time_point now = Clock::now();
-    if (next <= now) next += ((now - next) / interval + 1) * interval;
+    // An overrun cycle is followed at once (its lag is recorded) rather than skipping a
+    // tick: a gap of a whole interval would age /healthz needlessly.
+    next = std::max(next + interval, Clock::now());
   }
 }
 

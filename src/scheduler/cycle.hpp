@@ -8,12 +8,13 @@
 namespace pgv::scheduler {
 
 // One pass over the target's due probes, in order, each under its own deadline
-// (now + timeout). When connectivity fails the probes that need the pool are skipped:
-// they would only wait out the same dead connection. `every_probe` ignores due().
+// (now + timeout). When connectivity fails the probes that need the pool are skipped, and
+// a timeout ends the cycle: the rest would only wait out the same hang. `every_probe`
+// ignores due().
 async::Task<void> run_cycle(TargetRuntime& target, bool every_probe);
 
-// Cycles forever at the target's interval, phase-locked to its first start: a cycle
-// that overruns skips the ticks it missed instead of bunching up. Ends when cancelled.
+// Cycles forever at the target's interval, phase-locked to its first start; a cycle
+// that overruns is followed at once. Ends when cancelled.
 async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::duration first_delay);
 
 }  // namespace pgv::scheduler

@@ -92,7 +92,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
   check.phase = std::string(pg::to_string(details.phase));
   check.sqlstate = details.sqlstate;
   check.message = r.error_message;
-  if (r.server_starting()) state_.starting = true;
+  state_.starting = r.server_starting();
   metrics_.probe_failures(r.probe, details.reason).Increment();
 
   FailureRecord record;
