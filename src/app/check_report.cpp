@@ -107,7 +107,8 @@ std::string render_check_json(const CheckSummary& summary) {
     }
     body["targets"].push_back(std::move(j));
   }
-  return body.dump(2) + "\n";
+  // Replace, not throw: a server message in another encoding must not break the report.
+  return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace pgv::app

@@ -33,11 +33,13 @@ std::string base64_decode(std::string_view in) {
       t[static_cast<unsigned char>(chars[i])] = static_cast<int>(i);
     return t;
   }();
+  // Strict: whole quads, padding only at the end. Anything else is not a credential.
+  if (in.size() % 4 != 0) return {};
+  const std::size_t pad = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
   std::string out;
   int bits = 0;
   int value = 0;
-  for (char c : in) {
-    if (c == '=') break;
+  for (char c : in.substr(0, in.size() - pad)) {
     const int d = kTable[static_cast<unsigned char>(c)];
     if (d < 0) return {};
     value = (value << 6) | d;

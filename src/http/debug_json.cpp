@@ -53,7 +53,8 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
                                 {"phases", phases},
                                 {"message", r.message}});
   }
-  return body.dump(2) + "\n";
+  // Replace, not throw: a server message in another encoding must not break the page.
+  return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point now) {

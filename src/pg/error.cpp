@@ -64,6 +64,37 @@ std::string classify(std::string_view sqlstate, std::string_view message) {
   return "other";
 }
 
+std::string to_valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool ok = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 ParsedMessage parse_verbose_message(std::string_view message) {
   ParsedMessage out;
   static constexpr std::array<std::string_view, 4> kSeverities = {
@@ -96,6 +127,7 @@ ParsedMessage parse_verbose_message(std::string_view message) {
     if (!out.text.empty()) out.text += ' ';
     out.text += cleaned.substr(start);
   }
+  out.text = to_valid_utf8(out.text);
   return out;
 }
 

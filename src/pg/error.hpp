@@ -51,4 +51,8 @@ struct ParsedMessage {
 };
 ParsedMessage parse_verbose_message(std::string_view message);
 
+// Servers send messages in their own encoding (LATIN1 during start-up, say); everything
+// downstream (JSON logs, traces, health bodies) needs UTF-8, so invalid bytes become U+FFFD.
+std::string to_valid_utf8(std::string_view text);
+
 }  // namespace pgv::pg

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <vector>
 
 #include "config/error.hpp"
 
@@ -143,36 +144,44 @@ void set_log_secrets(config::Secrets secrets) {
   s.secrets = std::move(secrets);
 }
 
-std::string format_fields(bool json, std::string_view message,
-                          std::initializer_list<Field> fields) {
+namespace {
+
+std::string format_line(bool json, std::string_view message, const Field* begin, const Field* end) {
   std::string out;
   if (json) {
     out += "\"msg\":";
     append_json_string(out, message);
-    for (const Field& f : fields) {
+    for (const Field* f = begin; f != end; ++f) {
       out.push_back(',');
-      append_json_string(out, f.key);
+      append_json_string(out, f->key);
       out.push_back(':');
-      if (f.quoted) {
-        append_json_string(out, f.value);
+      if (f->quoted) {
+        append_json_string(out, f->value);
       } else {
-        out += f.value;
+        out += f->value;
       }
     }
     return out;
   }
   out.append(message);
-  for (const Field& f : fields) {
+  for (const Field* f = begin; f != end; ++f) {
     out.push_back(' ');
-    out.append(f.key);
+    out.append(f->key);
     out.push_back('=');
-    if (f.quoted && needs_quotes(f.value)) {
-      append_json_string(out, f.value);
+    if (f->quoted && needs_quotes(f->value)) {
+      append_json_string(out, f->value);
     } else {
-      out += f.value;
+      out += f->value;
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string format_fields(bool json, std::string_view message,
+                          std::initializer_list<Field> fields) {
+  return format_line(json, message, fields.begin(), fields.end());
 }
 
 void log(LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
@@ -184,8 +193,16 @@ void log(LogLevel level, std::string_view message, std::initializer_list<Field> 
     lock.lock();
   }
   if (!s.logger->should_log(to_spdlog(level))) return;
-  // Scrub the finished line: no field, however it was built, can carry a secret out.
-  const std::string line = s.secrets.scrub(format_fields(s.json, message, fields));
+  // Scrub each value before quoting and escaping: an escaped secret (a quote or backslash
+  // in a password) would no longer match. The finished line is scrubbed again for shapes
+  // that only appear once fields are joined.
+  std::vector<Field> clean(fields);
+  for (Field& f : clean) {
+    if (f.quoted) f.value = s.secrets.scrub(f.value);
+  }
+  const std::string text = s.secrets.scrub(message);
+  const std::string line =
+      s.secrets.scrub(format_line(s.json, text, clean.data(), clean.data() + clean.size()));
   s.logger->log(to_spdlog(level), line);
 }
 
