@@ -51,3 +51,12 @@ TEST_CASE("phases have stable names for traces and labels", "[error]") {
   CHECK(pgv::pg::to_string(pgv::pg::Phase::acquire) == "acquire");
   CHECK(pgv::pg::to_string(pgv::pg::Phase::query) == "query");
 }
+
+TEST_CASE("server messages in another encoding become valid UTF-8", "[error]") {
+  CHECK(pgv::pg::to_valid_utf8("f\xFCr") == "f\xEF\xBF\xBDr");
+  CHECK(pgv::pg::to_valid_utf8("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(pgv::pg::to_valid_utf8("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");
+  const auto parsed = parse_verbose_message("FATAL:  28P01: Passwort f\xFCr Benutzer falsch\n");
+  CHECK(parsed.sqlstate == "28P01");
+  CHECK(parsed.text.find('\xFC') == std::string::npos);
+}

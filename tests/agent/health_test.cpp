@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <iostream>
+#include <thread>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+
+using namespace std::chrono_literals;
+using namespace pgv::testing;
+
+TEST_CASE("a healthy database: every endpoint passes and metrics are valid",
+          "[agent][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  const auto health = agent.get("/healthz");
+  CHECK(health.body == "ok");
+  CHECK(agent.get("/livez").status == 200);
+  REQUIRE(agent.wait_for_status("/readyz", 200, 3s));
+  CHECK(agent.get("/readyz?verbose").body.find("[+]default/new_connection ok") !=
+        std::string::npos);
+  CHECK(agent.get("/primary").status == 200);
+  CHECK(agent.get("/replica").status == 404);
+  CHECK(agent.get("/healthz/default").status == 200);
+  CHECK(agent.get("/healthz/nope").status == 404);
+
+  const auto metrics = agent.get("/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.content_type.find("version=0.0.4") != std::string::npos);
+  CHECK(metric_value(metrics.body, "pgvitals_up", "target=\"default\"") == 1);
+  CHECK(metric_value(metrics.body, "pgvitals_probe_duration_seconds_count",
+                     "probe=\"connectivity\"") >= 1);
+  CHECK(metric_value(metrics.body, "pgvitals_connect_duration_seconds_count") >= 1);
+  CHECK(metric_value(metrics.body, "pgvitals_pool_acquire_duration_seconds_count") >= 1);
+  CHECK(metric_value(metrics.body, "pgvitals_server_max_connections") == 40);
+  CHECK(metric_value(metrics.body, "pgvitals_build_info") == 1);
+  CHECK(metric_value(metrics.body, "process_resident_memory_bytes") > 0);
+
+  const auto lint = run_capture({"promtool", "check", "metrics"}, {}, metrics.body);
+  INFO(lint.output);
+  CHECK(lint.exit_code == 0);
+}
+
+TEST_CASE("a stopped database turns healthz red within interval + timeout + 1 s and back",
+          "[agent][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+
+  cluster.stop();
+  const auto down = agent.wait_for_status("/healthz", 503, 2500ms);  // 1 s + 0.5 s + 1 s
+  REQUIRE(down);
+  CHECK(agent.get("/livez").status == 200);
+  CHECK(metric_value(agent.get("/metrics").body, "pgvitals_up", "target=\"default\"") == 0);
+  const auto failures = agent.get("/debug/failures?target=default&limit=1");
+  CHECK(failures.body.find("\"probe\": \"connectivity\"") != std::string::npos);
+  CHECK(failures.body.find("\"reason\": \"refused\"") != std::string::npos);
+  CHECK(failures.body.find("\"phase\": \"connect\"") != std::string::npos);
+  // The first failure may still be the shutdown itself (57P03); then connects are refused.
+  CHECK(eventually(
+      [&] {
+        return agent.get("/healthz?verbose").body.find("[-]default failed: connection refused") !=
+               std::string::npos;
+      },
+      2s));
+
+  cluster.start();
+  const auto up = agent.wait_for_status("/healthz", 200, 2s);  // two intervals
+  REQUIRE(up);
+  std::cout << "detection: down after " << *down << " s, recovered after " << *up
+            << " s (interval 1 s, timeout 0.5 s)\n";
+  CHECK(agent.log().find("target down") != std::string::npos);
+  CHECK(agent.log().find("target up") != std::string::npos);
+}
+
+TEST_CASE("a frozen database: endpoints stay fast, healthz turns red, then recovers",
+          "[agent][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+
+  cluster.freeze();
+  const auto frozen_at = std::chrono::steady_clock::now();
+  double slowest = 0;
+  std::optional<double> down;
+  while (std::chrono::steady_clock::now() - frozen_at < 3s) {
+    const auto h = agent.get("/healthz");
+    const auto m = agent.get("/metrics");
+    slowest = std::max({slowest, h.seconds, m.seconds});
+    CHECK(m.status == 200);
+    if (h.status == 503 && !down) {
+      down = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at).count();
+    }
+    if (down) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(down);
+  CHECK(*down <= 1.5 + 0.1);  // interval + timeout, with poll slack
+  CHECK(slowest < 0.1);
+  const auto failures = agent.get("/debug/failures?limit=1");
+  CHECK(failures.body.find("\"reason\": \"timeout\"") != std::string::npos);
+
+  cluster.thaw();
+  const auto up = agent.wait_for_status("/healthz", 200, 2500ms);
+  REQUIRE(up);
+  std::cout << "freeze: down after " << *down << " s (slowest answer " << slowest * 1e3
+            << " ms), recovered " << *up << " s after thaw\n";
+}
+
+TEST_CASE("exclude, verbose and JSON health answers", "[agent][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  cluster.stop();
+  REQUIRE(agent.wait_for_status("/healthz", 503, 3s));
+  CHECK(agent.get("/healthz?exclude=default").status == 200);
+  const auto json = agent.get("/healthz?format=json");
+  CHECK(json.content_type.find("application/json") != std::string::npos);
+  CHECK(json.body.find("\"status\":\"failed\"") != std::string::npos);
+  CHECK(eventually(
+      [&] {
+        return agent.get("/healthz?format=json").body.find("\"reason\":\"refused\"") !=
+               std::string::npos;
+      },
+      2s));
+  CHECK(agent.get("/healthz", {{"Accept", "application/json"}}).body.find("\"checks\"") !=
+        std::string::npos);
+  const auto verbose = agent.get("/healthz?verbose");
+  CHECK(verbose.body.find("healthz check failed") != std::string::npos);
+  CHECK(agent.get("/primary").status == 503);
+}

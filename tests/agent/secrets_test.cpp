@@ -1,0 +1,77 @@
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+
+using namespace std::chrono_literals;
+using namespace pgv::testing;
+
+namespace {
+
+constexpr const char* kCanary = "CANARY-7zq-pw";
+
+std::string canary_url(const PgCluster& cluster) {
+  return std::string("postgresql+asyncpg://pgvitals:") + kCanary +
+         "@127.0.0.1:" + std::to_string(cluster.port()) + "/postgres";
+}
+
+}  // namespace
+
+TEST_CASE("a canary password reaches no log line, metric, page or trace",
+          "[agent][secrets][integration]") {
+  PgCluster cluster;
+  cluster.admin(std::string("ALTER ROLE pgvitals PASSWORD '") + kCanary + "'");
+  for (const std::string format : {"text", "json"}) {
+    Env env = {{"DATABASE_URL", canary_url(cluster)}, {"DB_ECHO_SQL", "1"}};
+    AgentProcess agent(
+        {"--interval", "1s", "--timeout", "500ms", "--log-level", "debug", "--log-format", format},
+        env);
+    REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+    // Failures put error text everywhere: logs, traces, health bodies.
+    cluster.stop();
+    REQUIRE(agent.wait_for_status("/healthz", 503, 3s));
+    std::string everything;
+    for (const char* path : {"/metrics", "/healthz?verbose", "/healthz?format=json",
+                             "/readyz?verbose", "/readyz?format=json", "/livez?verbose",
+                             "/debug/failures", "/", "/primary", "/healthz/default?format=json"}) {
+      const auto r = agent.get(path);
+      CHECK(r.status != 0);
+      everything += r.body;
+    }
+    cluster.start();
+    REQUIRE(agent.wait_for_status("/healthz", 200, 3s));
+    agent.signal(SIGTERM);
+    REQUIRE(agent.wait_exit(3s));
+    everything += agent.log();
+    INFO(format);
+    CHECK(everything.find("refused") != std::string::npos);  // the failure text is there...
+    CHECK(everything.find(kCanary) == std::string::npos);    // ...the password is not
+    CHECK(agent.log().find("probe statement") != std::string::npos);
+  }
+}
+
+TEST_CASE("pgvitals check and config errors never print the password",
+          "[agent][secrets][integration]") {
+  PgCluster cluster;
+  cluster.admin(std::string("ALTER ROLE pgvitals PASSWORD '") + kCanary + "'");
+  const auto ok = run_capture({agent_binary(), "check", "--format", "json"},
+                              {{"DATABASE_URL", canary_url(cluster)}});
+  CHECK(ok.exit_code == 0);
+  cluster.stop();
+  const auto down = run_capture({agent_binary(), "check"}, {{"DATABASE_URL", canary_url(cluster)}});
+  CHECK(down.exit_code == 1);
+  const auto bad_scheme = run_capture(
+      {agent_binary(), "check"}, {{"DATABASE_URL", std::string("mysql://u:") + kCanary + "@h/db"}});
+  CHECK(bad_scheme.exit_code == 2);
+  TempFile file(std::string("targets:\n  - name: x\n    dsn: 'host=h password=") + kCanary +
+                " junk'\n    colour: red\n");
+  const auto bad_file =
+      run_capture({agent_binary(), "run", "--check-config", "--config", file.path()}, {});
+  CHECK(bad_file.exit_code == 2);
+  for (const auto* r : {&ok, &down, &bad_scheme, &bad_file}) {
+    INFO(r->output);
+    CHECK(r->output.find(kCanary) == std::string::npos);
+  }
+}

@@ -1,0 +1,171 @@
+#include "telemetry/metrics.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using pgv::telemetry::Metrics;
+using pgv::telemetry::TargetMetrics;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Sample lines (not HELP/TYPE) that contain `needle`.
+std::size_t count_samples(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (const std::string& line : lines_of(text)) {
+    if (!line.starts_with("#") && line.find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+bool has_sample(const std::string& text, const std::string& series_prefix) {
+  for (const std::string& line : lines_of(text)) {
+    if (line.starts_with(series_prefix)) return true;
+  }
+  return false;
+}
+
+// Touches every lazily created series too, so "all series" really means all.
+void exercise(TargetMetrics& t) {
+  t.up().Set(1);
+  t.probe_duration("connectivity").Observe(0.002);
+  t.probe_failures("connectivity", "timeout").Increment();
+  t.probe_last_success("connectivity").Set(1'700'000'000);
+  t.connect_phase("tcp").Set(0.001);
+  t.connect_duration().Observe(0.01);
+  pgv::pool::PoolStats stats;
+  stats.idle = 1;
+  stats.in_use = 1;
+  stats.max = 4;
+  t.set_pool(stats);
+  t.set_server(100, 3, false, 160004);
+  t.last_cycle().Set(1'700'000'000);
+  t.schedule_lag().Observe(0.001);
+  t.on_acquire(0.0001);
+  t.on_timeout();
+  t.on_close(pgv::pool::CloseReason::recycled);
+}
+
+}  // namespace
+
+TEST_CASE("target series carry target=<name> and target_info carries the user labels",
+          "[metrics]") {
+  Metrics m;
+  TargetMetrics t(m, "orders-db", {{"cluster", "eu-1"}, {"role", "primary"}});
+  t.up().Set(1);
+  const std::string text = m.serialize();
+  INFO(text);
+  CHECK(has_sample(text, "pgvitals_up{target=\"orders-db\"} 1"));
+  CHECK(has_sample(text,
+                   "pgvitals_target_info{cluster=\"eu-1\",role=\"primary\",target=\"orders-db\"} "
+                   "1"));
+  CHECK(has_sample(text, "pgvitals_pool_connections{state=\"idle\",target=\"orders-db\"}"));
+  CHECK(has_sample(text, "pgvitals_pool_connections{state=\"in_use\",target=\"orders-db\"}"));
+  CHECK(has_sample(
+      text, "pgvitals_pool_connections_closed_total{reason=\"invalidated\",target=\"orders-db\"}"));
+  // Every sample line of a per-target family names the target.
+  for (const std::string& line : lines_of(text)) {
+    if (line.starts_with("pgvitals_") && !line.starts_with("pgvitals_build_info")) {
+      CHECK_THAT(line, Catch::Contains("target=\"orders-db\""));
+    }
+  }
+}
+
+TEST_CASE("destroying a target's metrics removes all its series and keeps other targets'",
+          "[metrics]") {
+  Metrics m;
+  TargetMetrics keep(m, "keep", {{"team", "a"}});
+  exercise(keep);
+  auto gone =
+      std::make_unique<TargetMetrics>(m, "gone", std::map<std::string, std::string>{{"team", "b"}});
+  exercise(*gone);
+
+  const std::string before = m.serialize();
+  const std::size_t kept_series = count_samples(before, "target=\"keep\"");
+  REQUIRE(count_samples(before, "target=\"gone\"") == kept_series);
+  REQUIRE(kept_series > 30);
+  REQUIRE(has_sample(before, "pgvitals_server_max_connections{target=\"gone\"} 100"));
+
+  gone.reset();
+  const std::string after = m.serialize();
+  INFO(after);
+  CHECK(count_samples(after, "target=\"gone\"") == 0);
+  CHECK(count_samples(after, "target=\"keep\"") == kept_series);
+  CHECK(has_sample(after, "pgvitals_build_info{"));
+}
+
+TEST_CASE("serialize includes build_info and the process metrics", "[metrics]") {
+  Metrics m;
+  const std::string text = m.serialize();
+  INFO(text);
+  CHECK(has_sample(text, "pgvitals_build_info{version=\""));
+  CHECK(has_sample(text, "process_resident_memory_bytes "));
+  CHECK(has_sample(text, "process_cpu_seconds_total "));
+  CHECK(has_sample(text, "process_open_fds "));
+  CHECK_THAT(text, Catch::Contains("# TYPE process_cpu_seconds_total counter"));
+}
+
+TEST_CASE("server gauges are absent until set_server is called", "[metrics]") {
+  Metrics m;
+  TargetMetrics t(m, "db", {});
+  const std::string before = m.serialize();
+  CHECK_FALSE(has_sample(before, "pgvitals_server_max_connections{"));
+  CHECK_FALSE(has_sample(before, "pgvitals_server_reserved_connections{"));
+  CHECK_FALSE(has_sample(before, "pgvitals_server_in_recovery{"));
+  CHECK_FALSE(has_sample(before, "pgvitals_server_version_num{"));
+
+  t.set_server(200, 5, true, 150007);
+  const std::string after = m.serialize();
+  INFO(after);
+  CHECK(has_sample(after, "pgvitals_server_max_connections{target=\"db\"} 200"));
+  CHECK(has_sample(after, "pgvitals_server_reserved_connections{target=\"db\"} 5"));
+  CHECK(has_sample(after, "pgvitals_server_in_recovery{target=\"db\"} 1"));
+  CHECK(has_sample(after, "pgvitals_server_version_num{target=\"db\"} 150007"));
+}
+
+TEST_CASE("serialized metrics pass promtool check metrics", "[metrics][promtool]") {
+  const char* promtool = "/usr/bin/promtool";
+  if (::access(promtool, X_OK) != 0) {
+    WARN("promtool not found at /usr/bin/promtool (Debian package prometheus): check skipped");
+    return;
+  }
+  Metrics m;
+  TargetMetrics a(m, "a", {{"cluster", "eu-1"}});
+  TargetMetrics b(m, "b", {});
+  exercise(a);
+  exercise(b);
+  const std::string text = m.serialize();
+
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("pgvitals-metrics-" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream out(file);
+    out << text;
+  }
+  const std::string cmd = std::string(promtool) + " check metrics < " + file.string() + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
+  const int status = ::pclose(pipe);
+  std::filesystem::remove(file);
+  INFO("promtool said:\n" << output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
