@@ -1,6 +1,7 @@
 #include "probes/registry.hpp"
 
 #include "config/error.hpp"
+#include "probes/activity.hpp"
 #include "probes/connectivity.hpp"
 #include "probes/lifecycle.hpp"
 #include "probes/new_connection.hpp"
@@ -21,7 +22,7 @@ std::vector<std::unique_ptr<Probe>> make_probes(const config::TargetConfig& targ
     } else if (name == "settings") {
       out.push_back(std::make_unique<SettingsProbe>(agent.settings_every));
     } else if (name == "activity") {
-      continue;  // arrives with the activity probe
+      out.push_back(std::make_unique<ActivityProbe>());
     } else {
       throw config::ConfigError("config: targets." + target.name + ".probes: unknown probe: got '" +
                                 name +

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +22,46 @@ struct ServerSettings {
   bool in_recovery = false;
 };
 
+// One session worth showing on-call: the oldest transactions.
+struct SessionInfo {
+  int pid = 0;
+  std::string application;
+  std::string user;
+  std::string state;
+  double transaction_seconds = 0;
+  std::string query;  // only with expose_query_text, at most 256 characters
+};
+
+// A session waiting on a lock, and the sessions holding it up.
+struct BlockedSession {
+  int pid = 0;
+  std::vector<int> blocked_by;
+};
+
+// What the activity probe reads from pg_stat_activity, about client backends only.
+struct ActivityDigest {
+  int client_backends = 0;
+  std::map<std::string, int> by_state;  // "unknown" when the role may not see a state
+  std::vector<std::pair<std::string, int>> top_applications;  // most sessions first
+  int other_application_sessions = 0;  // sessions of applications outside the top N
+  int distinct_applications = 0;
+  std::map<std::string, int> waiting_by_event_type;  // active sessions that wait
+  std::optional<double> oldest_transaction_seconds;
+  std::optional<double> oldest_idle_in_transaction_seconds;
+  std::optional<double> longest_query_seconds;
+  std::vector<BlockedSession> blocked;
+  std::vector<SessionInfo> oldest_transactions;  // a few, oldest first
+  int max_connections = 0;
+  int reserved_connections = 0;  // superuser_reserved + reserved (16+)
+  bool privileged = true;        // pg_monitor (or superuser): other roles' details are visible
+
+  // Client backends / slots open to ordinary roles.
+  double saturation() const noexcept {
+    const int usable = max_connections - reserved_connections;
+    return usable > 0 ? static_cast<double>(client_backends) / usable : 0;
+  }
+};
+
 // The outcome of one probe run: everything telemetry needs, nothing that talks to the
 // database. Immutable once the probe returns.
 struct ProbeResult {
@@ -34,6 +76,7 @@ struct ProbeResult {
 
   std::optional<bool> in_recovery;  // connectivity reads the role every cycle
   std::optional<ServerSettings> settings;
+  std::shared_ptr<const ActivityDigest> activity;
 
   void add_phase(std::string name, double secs) { phases.emplace_back(std::move(name), secs); }
   // SQLSTATE 57P03: the server is starting up (or shutting down), not broken.

@@ -1,0 +1,145 @@
+#include "probes/activity.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace pgv::probes {
+namespace {
+
+constexpr int kOldestShown = 5;
+
+int to_int(std::string_view s) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::optional<double> to_seconds(const pg::Result& r, int col) {
+  if (r.is_null(0, col)) return std::nullopt;
+  const std::string_view s = r.get(0, col);
+  return std::stod(std::string(s));
+}
+
+nlohmann::json json_at(const pg::Result& r, int col) {
+  return nlohmann::json::parse(r.get(0, col), nullptr, false);
+}
+
+}  // namespace
+
+std::string ActivityProbe::sql(int top_n, bool expose_query_text) {
+  // Client backends only; the probe's own session is counted (the server counts it too)
+  // but kept out of ages and waits, where it would only describe itself.
+  const std::string query_column = expose_query_text ? ", left(query, 256) AS query" : "";
+  // pg_stat_get_activity() is what the pg_stat_activity view wraps; calling it directly
+  // skips the view's joins to pg_database and pg_authid, about half the server time with
+  // 500 sessions. User names are looked up only for the few rows shown.
+  return R"(WITH a AS MATERIALIZED (
+  SELECT pid, coalesce(state, 'unknown') AS state,
+         CASE WHEN application_name = '' THEN 'unnamed' ELSE application_name END AS app,
+         usesysid, wait_event_type, xact_start, state_change, query_start,
+         pid = pg_backend_pid() AS self)" +
+         query_column + R"(
+  FROM pg_stat_get_activity(NULL)
+  WHERE backend_type = 'client backend'
+     -- Without pg_monitor other roles' rows hide backend_type; a row with a database and
+     -- a user is a client session (background processes have neither).
+     OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL)),
+agg AS (
+  SELECT count(*) AS total, count(DISTINCT app) AS apps,
+         extract(epoch FROM now() - min(xact_start) FILTER (WHERE NOT self)) AS oldest_xact,
+         extract(epoch FROM now() - min(state_change)
+                 FILTER (WHERE state LIKE 'idle in transaction%')) AS oldest_idle,
+         extract(epoch FROM now() - min(query_start)
+                 FILTER (WHERE state = 'active' AND NOT self)) AS longest_query
+  FROM a)
+SELECT
+  agg.total,
+  (SELECT coalesce(json_object_agg(state, n), '{}') FROM
+     (SELECT state, count(*) AS n FROM a GROUP BY state) s),
+  (SELECT coalesce(json_agg(json_build_array(app, n)), '[]') FROM
+     (SELECT app, count(*) AS n FROM a GROUP BY app ORDER BY n DESC, app LIMIT )" +
+         std::to_string(top_n) + R"() s),
+  agg.apps,
+  (SELECT coalesce(json_object_agg(w, n), '{}') FROM
+     (SELECT wait_event_type AS w, count(*) AS n FROM a
+      WHERE state = 'active' AND wait_event_type IS NOT NULL AND NOT self GROUP BY 1) s),
+  agg.oldest_xact, agg.oldest_idle, agg.longest_query,
+  (SELECT coalesce(json_agg(json_build_array(pid, blockers)), '[]') FROM
+     (SELECT pid, pg_blocking_pids(pid) AS blockers FROM a WHERE wait_event_type = 'Lock') b
+     WHERE cardinality(blockers) > 0),
+  (SELECT coalesce(json_agg(t), '[]') FROM
+     (SELECT pid, app, pg_get_userbyid(usesysid) AS usename, state,
+             extract(epoch FROM now() - xact_start) AS age)" +
+         (expose_query_text ? ", query" : "") + R"(
+      FROM a WHERE xact_start IS NOT NULL AND NOT self ORDER BY xact_start LIMIT )" +
+         std::to_string(kOldestShown) + R"() t),
+  current_setting('max_connections'),
+  current_setting('superuser_reserved_connections'),
+  coalesce(current_setting('reserved_connections', true), '0'),
+  pg_has_role(current_user, 'pg_monitor', 'MEMBER')
+    OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+FROM agg)";
+}
+
+ActivityDigest parse_activity_row(const pg::Result& r) {
+  ActivityDigest d;
+  d.client_backends = to_int(r.get(0, 0));
+  const auto states = json_at(r, 1);
+  if (states.is_object()) {
+    for (const auto& [state, n] : states.items()) d.by_state[state] = n.get<int>();
+  }
+  const auto apps = json_at(r, 2);
+  int in_top = 0;
+  if (apps.is_array()) {
+    for (const auto& pair : apps) {
+      const int n = pair.at(1).get<int>();
+      d.top_applications.emplace_back(pair.at(0).get<std::string>(), n);
+      in_top += n;
+    }
+  }
+  d.other_application_sessions = d.client_backends - in_top;
+  d.distinct_applications = to_int(r.get(0, 3));
+  const auto waits = json_at(r, 4);
+  if (waits.is_object()) {
+    for (const auto& [type, n] : waits.items()) d.waiting_by_event_type[type] = n.get<int>();
+  }
+  d.oldest_transaction_seconds = to_seconds(r, 5);
+  d.oldest_idle_in_transaction_seconds = to_seconds(r, 6);
+  d.longest_query_seconds = to_seconds(r, 7);
+  const auto blocked = json_at(r, 8);
+  if (blocked.is_array()) {
+    for (const auto& pair : blocked) {
+      BlockedSession b;
+      b.pid = pair.at(0).get<int>();
+      for (const auto& pid : pair.at(1)) b.blocked_by.push_back(pid.get<int>());
+      d.blocked.push_back(std::move(b));
+    }
+  }
+  const auto oldest = json_at(r, 9);
+  if (oldest.is_array()) {
+    for (const auto& row : oldest) {
+      SessionInfo s;
+      s.pid = row.value("pid", 0);
+      s.application = row.value("app", "");
+      s.user = row["usename"].is_string() ? row["usename"].get<std::string>() : "";
+      s.state = row.value("state", "");
+      s.transaction_seconds = row["age"].is_number() ? row["age"].get<double>() : 0;
+      if (row.contains("query") && row["query"].is_string())
+        s.query = row["query"].get<std::string>();
+      d.oldest_transactions.push_back(std::move(s));
+    }
+  }
+  d.max_connections = to_int(r.get(0, 10));
+  d.reserved_connections = to_int(r.get(0, 11)) + to_int(r.get(0, 12));
+  d.privileged = r.get(0, 13) == "t";
+  return d;
+}
+
+async::Task<void> ActivityProbe::execute(ProbeContext& ctx, ProbeResult& result) {
+  pool::Lease lease = co_await acquire(ctx, result);
+  const pg::Result row = co_await query(ctx, result, lease.connection(),
+                                        sql(ctx.activity_top_n, ctx.expose_query_text));
+  result.activity = std::make_shared<const ActivityDigest>(parse_activity_row(row));
+}
+
+}  // namespace pgv::probes
