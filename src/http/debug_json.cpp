@@ -57,6 +57,60 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
   return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+nlohmann::json activity_to_json(const probes::ActivityDigest& a) {
+  auto optional = [](const std::optional<double>& v) -> nlohmann::json {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json apps = nlohmann::json::array();
+  for (const auto& [app, n] : a.top_applications)
+    apps.push_back({{"application", app}, {"sessions", n}});
+  nlohmann::json blocked = nlohmann::json::array();
+  for (const auto& b : a.blocked) blocked.push_back({{"pid", b.pid}, {"blocked_by", b.blocked_by}});
+  nlohmann::json oldest = nlohmann::json::array();
+  for (const auto& s : a.oldest_transactions) {
+    nlohmann::json j = {{"pid", s.pid},
+                        {"application", s.application},
+                        {"user", s.user},
+                        {"state", s.state},
+                        {"transaction_seconds", s.transaction_seconds}};
+    if (!s.query.empty()) j["query"] = s.query;  // only collected when expose_query_text is on
+    oldest.push_back(std::move(j));
+  }
+  return {{"client_backends", a.client_backends},
+          {"max_connections", a.max_connections},
+          {"reserved_connections", a.reserved_connections},
+          {"saturation", a.saturation()},
+          {"by_state", a.by_state},
+          {"top_applications", apps},
+          {"other_application_sessions", a.other_application_sessions},
+          {"distinct_applications", a.distinct_applications},
+          {"waiting_by_event_type", a.waiting_by_event_type},
+          {"oldest_transaction_seconds", optional(a.oldest_transaction_seconds)},
+          {"oldest_idle_in_transaction_seconds", optional(a.oldest_idle_in_transaction_seconds)},
+          {"longest_query_seconds", optional(a.longest_query_seconds)},
+          {"blocked", blocked},
+          {"oldest_transactions", oldest},
+          {"privileged", a.privileged}};
+}
+
+std::string activity_json(const telemetry::Snapshot& snapshot, const std::string& target) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& [name, t] : snapshot) {
+    if (!target.empty() && name != target) continue;
+    nlohmann::json j = {{"target", name}};
+    if (t->activity) {
+      j["time"] = t->activity_unix;
+      j["activity"] = activity_to_json(*t->activity);
+    } else {
+      j["activity"] = nullptr;
+    }
+    targets.push_back(std::move(j));
+  }
+  return nlohmann::json{{"targets", targets}}.dump(2, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace) +
+         "\n";
+}
+
 std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point now) {
   std::string rows;
   for (const auto& [name, t] : snapshot) {
@@ -89,7 +143,8 @@ std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point 
          kVersion +
          "</h1><p><a href=\"/healthz?verbose\">/healthz</a> · <a href=\"/readyz?verbose\">/readyz"
          "</a> · <a href=\"/livez?verbose\">/livez</a> · <a href=\"/metrics\">/metrics</a> · "
-         "<a href=\"/debug/failures\">/debug/failures</a></p><table><tr><th>target</th>"
+         "<a href=\"/debug/failures\">/debug/failures</a> · <a "
+         "href=\"/debug/activity\">/debug/activity</a></p><table><tr><th>target</th>"
          "<th>state</th><th>last probe</th><th>role</th><th>pool in use</th><th>required</th>"
          "</tr>\n" +
          rows + "</table></body></html>\n";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,10 @@ namespace pgv::http {
 // /debug/failures: newest first, everything already redacted at the source.
 std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
                           std::size_t capacity, std::uint64_t total);
+
+// /debug/activity: the latest pg_stat_activity digest per target (all, or `target`).
+std::string activity_json(const telemetry::Snapshot& snapshot, const std::string& target);
+nlohmann::json activity_to_json(const probes::ActivityDigest& activity);
 
 // The landing page: links and a one-line state per target.
 std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point now);

@@ -128,6 +128,19 @@ void HttpServer::install_routes() {
                           kJson);
         }));
 
+  s.Get("/debug/activity",
+        guarded(true, [&tel](const httplib::Request& req, httplib::Response& res) {
+          const auto snapshot = tel.state.snapshot();
+          const std::string target = req.get_param_value("target");
+          if (!target.empty() && !snapshot->contains(target)) {
+            res.status = 404;
+            res.set_content("unknown target\n", kTextPlain);
+            return;
+          }
+          no_store(res);
+          res.set_content(activity_json(*snapshot, target), kJson);
+        }));
+
   s.Get("/", guarded(true, [&tel](const httplib::Request&, httplib::Response& res) {
           no_store(res);
           res.set_content(landing_html(*tel.state.snapshot(), Clock::now()),

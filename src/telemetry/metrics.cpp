@@ -106,6 +106,40 @@ Metrics::Metrics()
                          .Name("pgvitals_server_version_num")
                          .Help("The server's server_version_num.")
                          .Register(*registry_)),
+      server_connections(BuildGauge()
+                             .Name("pgvitals_server_connections")
+                             .Help("Client backends by state, from pg_stat_activity.")
+                             .Register(*registry_)),
+      server_connections_by_application(
+          BuildGauge()
+              .Name("pgvitals_server_connections_by_application")
+              .Help("Client backends by application_name: the top N, the rest as 'other'.")
+              .Register(*registry_)),
+      server_saturation(BuildGauge()
+                            .Name("pgvitals_server_connection_saturation_ratio")
+                            .Help("Client backends / (max_connections - reserved slots), 0-1.")
+                            .Register(*registry_)),
+      server_oldest_transaction(BuildGauge()
+                                    .Name("pgvitals_server_oldest_transaction_seconds")
+                                    .Help("Age of the oldest open transaction.")
+                                    .Register(*registry_)),
+      server_oldest_idle_in_transaction(
+          BuildGauge()
+              .Name("pgvitals_server_oldest_idle_in_transaction_seconds")
+              .Help("How long the longest idle-in-transaction session has been idle.")
+              .Register(*registry_)),
+      server_longest_query(BuildGauge()
+                               .Name("pgvitals_server_longest_query_seconds")
+                               .Help("Run time of the longest running query.")
+                               .Register(*registry_)),
+      server_blocked_sessions(BuildGauge()
+                                  .Name("pgvitals_server_blocked_sessions")
+                                  .Help("Sessions waiting on a lock another session holds.")
+                                  .Register(*registry_)),
+      server_waiting_sessions(BuildGauge()
+                                  .Name("pgvitals_server_waiting_sessions")
+                                  .Help("Active sessions waiting, by wait_event_type.")
+                                  .Register(*registry_)),
       last_cycle(BuildGauge()
                      .Name("pgvitals_scheduler_last_cycle_timestamp_seconds")
                      .Help("Unix time the target's last probe cycle finished.")
@@ -165,7 +199,10 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
       pool_timeouts_(add(metrics.pool_timeouts, {})),
       pool_opened_(add(metrics.pool_opened, {})),
       last_cycle_(add(metrics.last_cycle, {})),
-      schedule_lag_(add(metrics.schedule_lag, {}, latency_buckets())) {
+      schedule_lag_(add(metrics.schedule_lag, {}, latency_buckets())),
+      by_state_{&metrics.server_connections, "state", {}},
+      by_application_{&metrics.server_connections_by_application, "application", {}},
+      waiting_{&metrics.server_waiting_sessions, "wait_event_type", {}} {
   prometheus::Labels info(labels.begin(), labels.end());
   add(metrics.target_info, info).Set(1);
   for (pool::CloseReason r : pool::kCloseReasons) {
@@ -176,6 +213,51 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
 TargetMetrics::~TargetMetrics() {
   std::lock_guard lock(mutex_);
   for (auto& remove : removers_) remove();
+  for (GaugeSet* set : {&by_state_, &by_application_, &waiting_}) {
+    for (auto& [value, gauge] : set->series) set->family->Remove(gauge);
+  }
+}
+
+void TargetMetrics::replace(GaugeSet& set, const std::map<std::string, double>& values) {
+  std::lock_guard lock(mutex_);
+  for (auto it = set.series.begin(); it != set.series.end();) {
+    if (values.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    set.family->Remove(it->second);
+    it = set.series.erase(it);
+  }
+  for (const auto& [value, v] : values) {
+    auto it = set.series.find(value);
+    if (it == set.series.end()) {
+      it = set.series.emplace(value, &set.family->Add({{"target", target_}, {set.label, value}}))
+               .first;
+    }
+    it->second->Set(v);
+  }
+}
+
+void TargetMetrics::set_activity(const probes::ActivityDigest& a) {
+  std::map<std::string, double> states;
+  for (const auto& [state, n] : a.by_state) states[state] = n;
+  replace(by_state_, states);
+  std::map<std::string, double> apps;
+  for (const auto& [app, n] : a.top_applications) apps[app] += n;
+  if (a.other_application_sessions > 0) apps["other"] += a.other_application_sessions;
+  replace(by_application_, apps);
+  std::map<std::string, double> waits;
+  for (const auto& [type, n] : a.waiting_by_event_type) waits[type] = n;
+  replace(waiting_, waits);
+  lazy_gauge(server_saturation_, metrics_.server_saturation).Set(a.saturation());
+  lazy_gauge(oldest_transaction_, metrics_.server_oldest_transaction)
+      .Set(a.oldest_transaction_seconds.value_or(0));
+  lazy_gauge(oldest_idle_in_transaction_, metrics_.server_oldest_idle_in_transaction)
+      .Set(a.oldest_idle_in_transaction_seconds.value_or(0));
+  lazy_gauge(longest_query_, metrics_.server_longest_query)
+      .Set(a.longest_query_seconds.value_or(0));
+  lazy_gauge(blocked_sessions_, metrics_.server_blocked_sessions)
+      .Set(static_cast<double>(a.blocked.size()));
 }
 
 prometheus::Histogram& TargetMetrics::probe_duration(const std::string& probe) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pool/observer.hpp"
+#include "probes/result.hpp"
 
 namespace pgv::telemetry {
 
@@ -55,6 +56,14 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& server_reserved_connections;
   prometheus::Family<prometheus::Gauge>& server_in_recovery;
   prometheus::Family<prometheus::Gauge>& server_version;
+  prometheus::Family<prometheus::Gauge>& server_connections;
+  prometheus::Family<prometheus::Gauge>& server_connections_by_application;
+  prometheus::Family<prometheus::Gauge>& server_saturation;
+  prometheus::Family<prometheus::Gauge>& server_oldest_transaction;
+  prometheus::Family<prometheus::Gauge>& server_oldest_idle_in_transaction;
+  prometheus::Family<prometheus::Gauge>& server_longest_query;
+  prometheus::Family<prometheus::Gauge>& server_blocked_sessions;
+  prometheus::Family<prometheus::Gauge>& server_waiting_sessions;
   prometheus::Family<prometheus::Gauge>& last_cycle;
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;
@@ -83,6 +92,7 @@ class TargetMetrics final : public pool::PoolObserver {
   void set_pool(const pool::PoolStats& stats);
   void set_server(int max_connections, int reserved, bool in_recovery, int version_num);
   void set_in_recovery(bool in_recovery);
+  void set_activity(const probes::ActivityDigest& activity);
   prometheus::Gauge& last_cycle() { return last_cycle_; }
   prometheus::Histogram& schedule_lag() { return schedule_lag_; }
 
@@ -95,6 +105,15 @@ class TargetMetrics final : public pool::PoolObserver {
  private:
   template <class T, class... Args>
   T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
+  // A family whose label values come and go (states, applications, wait types): each
+  // update replaces the whole set, so a name that left the top N leaves no series behind.
+  struct GaugeSet {
+    prometheus::Family<prometheus::Gauge>* family;
+    std::string label;
+    std::map<std::string, prometheus::Gauge*> series;
+  };
+  void replace(GaugeSet& set, const std::map<std::string, double>& values);
+
   prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot,
                                 prometheus::Family<prometheus::Gauge>& family);
   template <class T, class... Args>
@@ -126,8 +145,16 @@ class TargetMetrics final : public pool::PoolObserver {
   prometheus::Gauge* server_reserved_ = nullptr;
   prometheus::Gauge* server_in_recovery_ = nullptr;
   prometheus::Gauge* server_version_ = nullptr;
+  prometheus::Gauge* server_saturation_ = nullptr;
+  prometheus::Gauge* oldest_transaction_ = nullptr;
+  prometheus::Gauge* oldest_idle_in_transaction_ = nullptr;
+  prometheus::Gauge* longest_query_ = nullptr;
+  prometheus::Gauge* blocked_sessions_ = nullptr;
   prometheus::Gauge& last_cycle_;
   prometheus::Histogram& schedule_lag_;
+  GaugeSet by_state_;
+  GaugeSet by_application_;
+  GaugeSet waiting_;
 };
 
 // Latency buckets from 50 µs (a loopback round trip) to 10 s (past any sane timeout).

@@ -75,6 +75,18 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
+  if (r.activity) {
+    state_.activity = r.activity;
+    state_.activity_unix = now_unix;
+    metrics_.set_activity(*r.activity);
+    if (!r.activity->privileged && !warned_unprivileged_) {
+      warned_unprivileged_ = true;
+      log(LogLevel::warn,
+          "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
+          "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
+          {{"target", state_.name}});
+    }
+  }
   if (r.ok && r.probe == "new_connection") {
     double total = 0;
     for (const auto& [phase, secs] : r.phases) {

@@ -45,6 +45,7 @@ class TargetRecorder {
   TargetState state_;
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
+  bool warned_unprivileged_ = false;
   Clock::time_point down_since_{};
 };
 

@@ -42,6 +42,8 @@ struct TargetState {
   bool starting = false;  // last connection attempt met SQLSTATE 57P03
   pool::PoolStats pool;
   double last_cycle_unix = 0;
+  std::shared_ptr<const probes::ActivityDigest> activity;
+  double activity_unix = 0;
 
   // Fresh: the probe's last success is at most 2 x interval + timeout old.
   bool fresh(const CheckState& c, Clock::time_point now) const;
