@@ -96,7 +96,9 @@ TEST_CASE("a frozen database: endpoints stay fast, healthz turns red, then recov
     std::this_thread::sleep_for(10ms);
   }
   REQUIRE(down);
-  CHECK(*down <= 1.5 + 0.1);  // interval + timeout, with poll slack
+  // Worst case by design is interval + timeout (a freeze just after a success); the
+  // margin covers the 10 ms poll and scheduling on a loaded 2-core machine.
+  CHECK(*down <= 1.5 + 0.2);
   CHECK(slowest < 0.1);
   const auto failures = agent.get("/debug/failures?limit=1");
   CHECK(failures.body.find("\"reason\": \"timeout\"") != std::string::npos);

@@ -136,7 +136,8 @@ TEST_CASE("check text shows a down target's failed probe with phase, reason and 
                                    "SQLSTATE 53300) after 10.50 ms: sorry, too many clients "
                                    "already\n"));
   CHECK_THAT(text, Catch::Contains("[+] primary  up  primary  PostgreSQL 16.4  max_connections "
-                                   "100  pool 1/4 in use, 1 idle\n"));
+                                   "100  latency 2.10 ms\n"));
+  CHECK_THAT(text, Catch::Contains("    agent pool: 1/4 in use, 1 idle, 0 waiting\n"));
   CHECK_THAT(text, Catch::Contains("connectivity: ok in 2.10 ms"));
   CHECK_THAT(text, Catch::EndsWith("UNHEALTHY\n"));
 }

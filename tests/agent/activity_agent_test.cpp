@@ -1,0 +1,179 @@
+#include <catch2/catch.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+#include "sessions.hpp"
+
+using namespace std::chrono_literals;
+using namespace pgv::testing;
+
+namespace {
+
+int series_count(const std::string& exposition, const std::string& metric) {
+  int n = 0;
+  std::size_t pos = 0;
+  while ((pos = exposition.find("\n" + metric + "{", pos)) != std::string::npos) {
+    ++n;
+    ++pos;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a pg_monitor-only role gets every server metric", "[agent][activity][integration]") {
+  PgCluster cluster;  // the agent's role `pgvitals` is a member of pg_monitor and nothing else
+  cluster.admin("CREATE TABLE t (x int)");
+  auto holder = open_sessions(cluster, 1, "postgres", "holder");
+  auto waiter = open_sessions(cluster, 1, "postgres", "waiter");
+  query(holder.at(0), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+  REQUIRE(pgv::pg::send(waiter.at(0), "SELECT * FROM t"));
+
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  std::string m;
+  REQUIRE(eventually([&] {
+    m = agent.get("/metrics").body;
+    return metric_value(m, "pgvitals_server_blocked_sessions") == 1;
+  }));
+  CHECK(metric_value(m, "pgvitals_server_connections", "state=\"active\"") >= 1);
+  CHECK(metric_value(m, "pgvitals_server_connections", "state=\"idle in transaction\"") >= 1);
+  CHECK(metric_value(m, "pgvitals_server_connections_by_application", "application=\"holder\"") ==
+        1);
+  CHECK(metric_value(m, "pgvitals_server_connection_saturation_ratio") > 0);
+  CHECK(metric_value(m, "pgvitals_server_oldest_transaction_seconds") > 0);
+  CHECK(metric_value(m, "pgvitals_server_oldest_idle_in_transaction_seconds") > 0);
+  CHECK(metric_value(m, "pgvitals_server_longest_query_seconds") > 0);
+  CHECK(metric_value(m, "pgvitals_server_waiting_sessions", "wait_event_type=\"Lock\"") == 1);
+  CHECK(metric_value(m, "pgvitals_server_max_connections") == 40);
+  CHECK(metric_value(m, "pgvitals_server_in_recovery") == 0);
+  CHECK(m.find("state=\"unknown\"") == std::string::npos);  // every state visible
+  CHECK(agent.log().find("lacks pg_monitor") == std::string::npos);
+
+  const auto activity = nlohmann::json::parse(agent.get("/debug/activity?target=default").body);
+  const auto& a = activity["targets"][0]["activity"];
+  CHECK(a["blocked"][0]["blocked_by"][0] == holder[0].backend_pid());
+  CHECK(a["oldest_transactions"][0]["application"] == "holder");
+  CHECK_FALSE(a["oldest_transactions"][0].contains("query"));
+  CHECK(agent.get("/debug/activity?target=nope").status == 404);
+  query(holder[0], "ROLLBACK");
+}
+
+TEST_CASE("a plain role keeps the counts and is warned about once",
+          "[agent][activity][integration]") {
+  PgCluster cluster;
+  cluster.admin("CREATE ROLE plain LOGIN PASSWORD '" + cluster.password() + "'");
+  auto others = open_sessions(cluster, 3, "postgres", "others");
+  AgentProcess agent(kFastArgs, {{"DATABASE_URL", cluster.dsn("plain")}});
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  std::string m;
+  REQUIRE(eventually([&] {
+    m = agent.get("/metrics").body;
+    return metric_value(m, "pgvitals_server_connections", "state=\"unknown\"") >= 3;
+  }));
+  CHECK(metric_value(m, "pgvitals_server_connections_by_application", "application=\"others\"") ==
+        3);
+  std::this_thread::sleep_for(2s);  // several cycles: the warning must stay single
+  const std::string log = agent.log();
+  const auto first = log.find("lacks pg_monitor");
+  REQUIRE(first != std::string::npos);
+  CHECK(log.find("lacks pg_monitor", first + 1) == std::string::npos);
+}
+
+TEST_CASE("every slot taken: the agent answers, reports saturation, then recovers",
+          "[agent][activity][integration]") {
+  ClusterOptions options;
+  options.max_connections = 20;  // 17 slots for ordinary roles
+  PgCluster cluster(options);
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/readyz", 200, 5s));
+
+  auto fillers = open_sessions(cluster, 40, "pgvitals", "filler");  // until refused
+  CHECK(fillers.size() >= 14);
+  // A pooled session still works: connectivity holds; a new client cannot get in.
+  REQUIRE(agent.wait_for_status("/readyz", 503, 8s));
+  CHECK(agent.get("/healthz").status == 200);
+  CHECK(agent.get("/livez").status == 200);
+  const auto verbose = agent.get("/healthz?verbose").body;
+  CHECK(verbose.find("[-]default/new_connection failed: too many connections (not counted)") !=
+        std::string::npos);
+  const auto failures = agent.get("/debug/failures?limit=20").body;
+  CHECK(failures.find("\"sqlstate\": \"53300\"") != std::string::npos);
+  CHECK(failures.find("\"reason\": \"too_many_connections\"") != std::string::npos);
+  REQUIRE(eventually([&] {
+    return metric_value(agent.get("/metrics").body, "pgvitals_server_connection_saturation_ratio") >
+           0.95;
+  }));
+
+  fillers.clear();
+  CHECK(agent.wait_for_status("/readyz", 200, 8s));
+}
+
+TEST_CASE("a thousand application names keep the series bounded by top N",
+          "[agent][activity][integration]") {
+  ClusterOptions options;
+  options.max_connections = 240;
+  PgCluster cluster(options);
+  TempFile config(
+      "interval: 1s\ntimeout: 1s\nactivity: {top_n: 20}\ntargets:\n  - name: db\n    dsn: " +
+      cluster.dsn() + "\n");
+  AgentProcess agent({"--config", config.path()}, {});
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  auto sessions = open_sessions(cluster, 200, "postgres", "start");
+  REQUIRE(sessions.size() == 200);
+  int most = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      query(sessions[i],
+            "SET application_name = 'app_" + std::to_string(round) + "_" + std::to_string(i) + "'");
+    }
+    const std::string marker = "application=\"app_" + std::to_string(round) + "_";
+    std::string m;
+    REQUIRE(eventually([&] {
+      m = agent.get("/metrics").body;
+      return m.find(marker) != std::string::npos;
+    }));
+    const int series = series_count(m, "pgvitals_server_connections_by_application");
+    most = std::max(most, series);
+    CHECK(series <= 21);  // 20 names + other
+    CHECK(metric_value(m, "pgvitals_server_connections_by_application", "application=\"other\"") >=
+          180);
+  }
+  INFO("most series seen: " << most);
+  CHECK(most >= 20);
+}
+
+TEST_CASE("a frozen target never changes another target's cadence",
+          "[agent][activity][integration]") {
+  PgCluster healthy;
+  PgCluster frozen;
+  TempFile config("interval: 1s\ntimeout: 500ms\ntargets:\n  - name: healthy\n    dsn: " +
+                  healthy.dsn() + "\n  - name: frozen\n    dsn: " + frozen.dsn() + "\n");
+  AgentProcess agent({"--config", config.path()}, {});
+  REQUIRE(agent.wait_for_status("/healthz/healthy", 200, 5s));
+  REQUIRE(agent.wait_for_status("/healthz/frozen", 200, 5s));
+  frozen.freeze();
+
+  const std::string sel = "probe=\"connectivity\",target=\"healthy\"";
+  std::vector<double> successes;
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until) {
+    const double t = metric_value(agent.get("/metrics").body,
+                                  "pgvitals_probe_last_success_timestamp_seconds", sel);
+    if (successes.empty() || t != successes.back()) successes.push_back(t);
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(agent.get("/healthz/frozen").status == 503);
+  CHECK(agent.get("/healthz/healthy").status == 200);
+  REQUIRE(successes.size() >= 5);
+  double worst = 0;
+  for (std::size_t i = 1; i < successes.size(); ++i)
+    worst = std::max(worst, successes[i] - successes[i - 1]);
+  std::cout << "healthy target beside a frozen one: " << successes.size() - 1
+            << " successes in 5 s, largest gap " << worst << " s (interval 1 s)\n";
+  CHECK(worst < 1.2);
+  frozen.thaw();
+}
