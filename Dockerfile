@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+# pgvitals container image: build on Debian 12 with the project's own dependency script, run on
+# debian:12-slim with only the shared libraries the binary links, as a non-root user.
+#
+#   docker build -t ghcr.io/pgvitals/pgvitals:0.1.0 .
+#   docker run --rm -p 9188:9188 -e DATABASE_URL='postgresql://pgvitals:...@db:5432/app' \
+#     ghcr.io/pgvitals/pgvitals:0.1.0
+#   docker run --rm -p 9188:9188 -v "$PWD/pgvitals.yaml:/etc/pgvitals/pgvitals.yaml:ro" \
+#     -e PGVITALS_CONFIG=/etc/pgvitals/pgvitals.yaml ghcr.io/pgvitals/pgvitals:0.1.0
+#
+# Give a config file through PGVITALS_CONFIG rather than `run --config`: the HEALTHCHECK runs
+# `pgvitals check`, which reads the same environment but not the run command's flags.
+
+FROM debian:12 AS build
+WORKDIR /src
+COPY . .
+# Build dependencies from Debian packages only (scripts/install-deps is idempotent and runs
+# as root here).
+RUN scripts/install-deps
+RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DPGVITALS_BUILD_TESTS=OFF -DPGVITALS_BUILD_BENCH=OFF \
+ && cmake --build build --target pgvitals \
+ && strip build/src/pgvitals \
+ && build/src/pgvitals --version
+
+FROM debian:12-slim AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=""
+ARG CREATED=""
+LABEL org.opencontainers.image.title="pgvitals" \
+      org.opencontainers.image.description="PostgreSQL health agent: background connectivity, pool and pg_stat_activity probes; /healthz, /livez, /readyz and Prometheus /metrics" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:12-slim"
+
+# The libraries the binary links (readelf -d: NEEDED), by Debian package; their own
+# dependencies (libssl3, krb5, ldap, fmt, brotli, zlib) come with them. libc6 is in the base.
+#   libpq.so.5 libpq5 · libyaml-cpp.so.0.7 libyaml-cpp0.7 · libspdlog.so.1.10 libspdlog1.10
+#   libprometheus-cpp-core.so.1.0 libprometheus-cpp-core1.0 · libcpp-httplib.so.0.11
+#   libcpp-httplib0.11 · libstdc++.so.6 libstdc++6 · libgcc_s.so.1 libgcc-s1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpq5 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 \
+      libcpp-httplib0.11 libstdc++6 libgcc-s1 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* /var/log/apt /var/log/dpkg.log
+
+COPY --from=build /src/build/src/pgvitals /usr/local/bin/pgvitals
+# Fails the image build if a shared library is missing.
+RUN /usr/local/bin/pgvitals --version
+
+# No passwd entry is needed; 65532 matches runAsUser in config/kubernetes.
+USER 65532:65532
+EXPOSE 9188
+# One probe cycle against the configured databases: exit 0 healthy, 1 unhealthy, 2 bad config.
+HEALTHCHECK --interval=30s --timeout=15s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/pgvitals", "check"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/pgvitals"]
+CMD ["run"]

@@ -1,0 +1,697 @@
+// The deployment files (config/, Dockerfile) checked statically: they parse, and the parts that
+// must agree with the agent and with each other do (endpoints, ports, paths, security).
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef PGVITALS_SOURCE_DIR
+#error "PGVITALS_SOURCE_DIR must be defined"
+#endif
+#ifndef PGVITALS_BINARY
+#error "PGVITALS_BINARY must be defined"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = PGVITALS_SOURCE_DIR;
+const fs::path kKube = kRoot / "config" / "kubernetes";
+constexpr const char* kImage = "ghcr.io/pgvitals/pgvitals";
+constexpr int kAgentPort = 9188;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A child that is never an invalid ("zombie") node, so lookups can be chained safely.
+YAML::Node child(const YAML::Node& node, const std::string& key) {
+  if (!node.IsDefined() || !node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  const YAML::Node found = node[key];
+  return found ? found : YAML::Node(YAML::NodeType::Undefined);
+}
+
+// Node::operator= writes through to the document; reset() rebinds the handle.
+YAML::Node at(const YAML::Node& start, std::initializer_list<const char*> keys) {
+  YAML::Node node = start;
+  for (const char* key : keys) node.reset(child(node, key));
+  return node;
+}
+
+std::string text(const YAML::Node& node) {
+  return node.IsScalar() ? node.Scalar() : "";
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct Doc {
+  std::string where;  // file#index, for messages
+  YAML::Node node;
+};
+
+std::vector<fs::path> kubernetes_files() {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(kKube)) {
+    const std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<Doc> kubernetes_docs() {
+  std::vector<Doc> docs;
+  for (const fs::path& file : kubernetes_files()) {
+    const std::vector<YAML::Node> nodes = YAML::LoadAllFromFile(file.string());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].IsNull()) continue;  // an empty document between two ---
+      docs.push_back({file.filename().string() + "#" + std::to_string(i), nodes[i]});
+    }
+  }
+  return docs;
+}
+
+std::vector<Doc> of_kind(const std::vector<Doc>& docs, const std::string& kind) {
+  std::vector<Doc> out;
+  for (const Doc& d : docs)
+    if (text(child(d.node, "kind")) == kind) out.push_back(d);
+  return out;
+}
+
+struct PodTemplate {
+  std::string where;
+  YAML::Node metadata;
+  YAML::Node spec;
+};
+
+std::vector<PodTemplate> pod_templates(const std::vector<Doc>& docs) {
+  std::vector<PodTemplate> out;
+  for (const Doc& d : docs) {
+    const std::string kind = text(child(d.node, "kind"));
+    if (kind == "Pod") {
+      out.push_back({d.where, child(d.node, "metadata"), child(d.node, "spec")});
+    } else if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" ||
+               kind == "Job" || kind == "ReplicaSet") {
+      const YAML::Node tpl = at(d.node, {"spec", "template"});
+      out.push_back({d.where, child(tpl, "metadata"), child(tpl, "spec")});
+    }
+  }
+  return out;
+}
+
+struct Container {
+  std::string where;  // file#doc/container-name
+  const PodTemplate* pod;
+  YAML::Node node;
+};
+
+std::vector<Container> containers(const std::vector<PodTemplate>& pods) {
+  std::vector<Container> out;
+  for (const PodTemplate& p : pods) {
+    for (const char* list : {"containers", "initContainers"}) {
+      const YAML::Node items = child(p.spec, list);
+      if (!items.IsSequence()) continue;
+      for (const auto& c : items) out.push_back({p.where + "/" + text(child(c, "name")), &p, c});
+    }
+  }
+  return out;
+}
+
+bool is_agent(const Container& c) {
+  return text(child(c.node, "image")).starts_with(kImage);
+}
+
+std::vector<Container> agent_containers() {
+  static const std::vector<Doc> docs = kubernetes_docs();
+  static const std::vector<PodTemplate> pods = pod_templates(docs);
+  std::vector<Container> out;
+  for (const Container& c : containers(pods))
+    if (is_agent(c)) out.push_back(c);
+  return out;
+}
+
+// A container's port (by name or number) exists among its declared ports.
+bool container_has_port(const YAML::Node& container, const std::string& port) {
+  const YAML::Node ports = child(container, "ports");
+  if (!ports.IsSequence()) return false;
+  for (const auto& p : ports) {
+    if (is_number(port) ? text(child(p, "containerPort")) == port : text(child(p, "name")) == port)
+      return true;
+  }
+  return false;
+}
+
+bool pod_has_port(const PodTemplate& pod, const std::string& port) {
+  const YAML::Node items = child(pod.spec, "containers");
+  if (!items.IsSequence()) return false;
+  for (const auto& c : items)
+    if (container_has_port(c, port)) return true;
+  return false;
+}
+
+// Every key: value of `selector` is among `labels`.
+bool selects(const YAML::Node& selector, const YAML::Node& labels) {
+  if (!selector.IsMap() || selector.size() == 0) return false;
+  for (const auto& kv : selector) {
+    if (text(child(labels, kv.first.Scalar())) != text(kv.second)) return false;
+  }
+  return true;
+}
+
+// The health paths the agent serves (src/http/server.cpp).
+bool is_health_path(const std::string& path) {
+  static const std::regex kPath(R"(/livez|/(healthz|readyz)(/[A-Za-z0-9_.\-]+)?)");
+  return std::regex_match(path, kPath);
+}
+
+struct Run {
+  int status = -1;
+  std::string output;
+};
+
+// Runs the agent binary with exactly `env` as its environment; stdout and stderr captured.
+Run run_agent(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::vector<std::string> argv_s = {PGVITALS_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s = env;
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  Run r;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) r.output.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string name = (fs::temp_directory_path() / "pgvitals-deploy-XXXXXX").string();
+    REQUIRE(::mkdtemp(name.data()) != nullptr);
+    path_ = name;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Dockerfile instructions, continuation lines joined and comments dropped: {KEYWORD, rest}.
+std::vector<std::pair<std::string, std::string>> dockerfile_instructions() {
+  std::istringstream in(read_text(kRoot / "Dockerfile"));
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  std::string pending;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (line.ends_with("\\")) {
+      pending += line.substr(0, line.size() - 1) + " ";
+      continue;
+    }
+    std::string full = pending + line;
+    pending.clear();
+    full = full.substr(full.find_first_not_of(" \t"));
+    const auto space = full.find_first_of(" \t");
+    std::string keyword = full.substr(0, space);
+    std::transform(keyword.begin(), keyword.end(), keyword.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    out.emplace_back(keyword, space == std::string::npos ? "" : full.substr(space + 1));
+  }
+  return out;
+}
+
+// systemd unit: every Key=value line of the [Service] section, in order.
+std::vector<std::pair<std::string, std::string>> unit_service_settings() {
+  std::istringstream in(read_text(kRoot / "config" / "systemd" / "pgvitals.service"));
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  std::string section;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line[0] == '[') {
+      section = line;
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (section == "[Service]" && eq != std::string::npos)
+      out.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every Kubernetes manifest parses and every document names its kind and object") {
+  const std::vector<fs::path> files = kubernetes_files();
+  std::set<std::string> names;
+  for (const auto& f : files) names.insert(f.filename().string());
+  for (const char* expected : {"deployment.yaml", "secret.yaml", "configmap.yaml",
+                               "sidecar-example.yaml", "servicemonitor.yaml"}) {
+    INFO("config/kubernetes/" << expected);
+    CHECK(names.contains(expected));
+  }
+  for (const fs::path& file : files) {
+    INFO(file.filename().string());
+    std::vector<YAML::Node> docs;
+    REQUIRE_NOTHROW(docs = YAML::LoadAllFromFile(file.string()));
+    std::size_t objects = 0;
+    for (const YAML::Node& d : docs) {
+      if (d.IsNull()) continue;
+      ++objects;
+      REQUIRE(d.IsMap());
+      CHECK_FALSE(text(child(d, "apiVersion")).empty());
+      CHECK_FALSE(text(child(d, "kind")).empty());
+      CHECK_FALSE(text(at(d, {"metadata", "name"})).empty());
+      // Namespace-agnostic: kubectl apply -n decides.
+      CHECK_FALSE(at(d, {"metadata", "namespace"}).IsDefined());
+    }
+    CHECK(objects > 0);
+  }
+}
+
+TEST_CASE("every agent container probe calls an agent health endpoint on the container's port") {
+  const std::vector<Container> agents = agent_containers();
+  REQUIRE(agents.size() >= 2);  // the standalone Deployment and the sidecar
+  for (const Container& c : agents) {
+    for (const char* probe : {"livenessProbe", "readinessProbe", "startupProbe"}) {
+      INFO(c.where << " " << probe);
+      const YAML::Node get = at(c.node, {probe, "httpGet"});
+      REQUIRE(get.IsMap());
+      const std::string path = text(child(get, "path"));
+      CHECK(is_health_path(path));
+      const std::string port = text(child(get, "port"));
+      CHECK(container_has_port(c.node, port));
+    }
+    INFO(c.where);
+    CHECK(container_has_port(c.node, std::to_string(kAgentPort)));
+  }
+}
+
+TEST_CASE("liveness and startup probes never depend on the database but readiness does") {
+  // A liveness or startup probe that fails while the database is down restarts the agent in a
+  // loop exactly when its metrics are needed: both must use /livez. Readiness uses /readyz.
+  for (const Container& c : agent_containers()) {
+    INFO(c.where);
+    CHECK(text(at(c.node, {"livenessProbe", "httpGet", "path"})) == "/livez");
+    CHECK(text(at(c.node, {"startupProbe", "httpGet", "path"})) == "/livez");
+    CHECK(text(at(c.node, {"readinessProbe", "httpGet", "path"})).starts_with("/readyz"));
+  }
+}
+
+TEST_CASE("every container runs as non-root with a read-only root and no privilege escalation") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  const std::vector<Container> all = containers(pods);
+  REQUIRE_FALSE(all.empty());
+  for (const Container& c : all) {
+    INFO(c.where);
+    const YAML::Node pod_sc = child(c.pod->spec, "securityContext");
+    const YAML::Node sc = child(c.node, "securityContext");
+    REQUIRE(sc.IsMap());
+    // Container settings override the pod's.
+    auto effective = [&](const char* key) {
+      const YAML::Node own = child(sc, key);
+      return own.IsDefined() ? text(own) : text(child(pod_sc, key));
+    };
+    CHECK(effective("runAsNonRoot") == "true");
+    const std::string uid = effective("runAsUser");
+    CHECK((uid.empty() || (is_number(uid) && uid != "0")));
+    CHECK(text(child(sc, "readOnlyRootFilesystem")) == "true");
+    CHECK(text(child(sc, "allowPrivilegeEscalation")) == "false");
+    CHECK(text(child(sc, "privileged")) != "true");
+    bool drops_all = false;
+    const YAML::Node drop = at(sc, {"capabilities", "drop"});
+    if (drop.IsSequence()) {
+      for (const auto& d : drop) drops_all = drops_all || text(d) == "ALL";
+    }
+    CHECK(drops_all);
+  }
+  for (const Container& c : agent_containers()) {
+    INFO(c.where);
+    CHECK(text(at(c.node, {"securityContext", "runAsUser"})) == "65532");
+    const std::string seccomp = text(at(c.node, {"securityContext", "seccompProfile", "type"}));
+    const std::string pod_seccomp =
+        text(at(c.pod->spec, {"securityContext", "seccompProfile", "type"}));
+    CHECK((seccomp == "RuntimeDefault" || (seccomp.empty() && pod_seccomp == "RuntimeDefault")));
+  }
+}
+
+TEST_CASE("every container sets cpu and memory requests and limits") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  for (const Container& c : containers(pods)) {
+    for (const char* kind : {"requests", "limits"}) {
+      for (const char* resource : {"cpu", "memory"}) {
+        INFO(c.where << " resources." << kind << "." << resource);
+        CHECK_FALSE(text(at(c.node, {"resources", kind, resource})).empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("agent pods use the release image and stop quickly") {
+  for (const Container& c : agent_containers()) {
+    INFO(c.where);
+    CHECK(text(child(c.node, "image")) == std::string(kImage) + ":0.1.0");
+    const std::string grace = text(child(c.pod->spec, "terminationGracePeriodSeconds"));
+    REQUIRE(is_number(grace));
+    CHECK(std::stoi(grace) <= 30);
+  }
+}
+
+TEST_CASE("prometheus.io annotations point at an agent port and /metrics") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  int annotated = 0;
+  for (const PodTemplate& p : pods) {
+    const YAML::Node ann = child(p.metadata, "annotations");
+    if (text(child(ann, "prometheus.io/scrape")) != "true") continue;
+    ++annotated;
+    INFO(p.where);
+    const std::string port = text(child(ann, "prometheus.io/port"));
+    CHECK(is_number(port));
+    bool agent_port = false;
+    for (const Container& c : agent_containers())
+      agent_port = agent_port || (c.pod->where == p.where && container_has_port(c.node, port));
+    CHECK(agent_port);
+    CHECK(text(child(ann, "prometheus.io/path")) == "/metrics");
+  }
+  CHECK(annotated >= 2);
+}
+
+TEST_CASE("every Service selects a pod template and targets a port that exists in it") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  const std::vector<Doc> services = of_kind(docs, "Service");
+  REQUIRE_FALSE(services.empty());
+  for (const Doc& s : services) {
+    INFO(s.where);
+    const PodTemplate* target = nullptr;
+    for (const PodTemplate& p : pods)
+      if (selects(at(s.node, {"spec", "selector"}), child(p.metadata, "labels"))) target = &p;
+    REQUIRE(target != nullptr);
+    const YAML::Node ports = at(s.node, {"spec", "ports"});
+    REQUIRE(ports.IsSequence());
+    for (const auto& port : ports) {
+      const YAML::Node tp = child(port, "targetPort");
+      const std::string wanted = tp.IsDefined() ? text(tp) : text(child(port, "port"));
+      INFO("targetPort " << wanted);
+      CHECK(pod_has_port(*target, wanted));
+    }
+  }
+}
+
+TEST_CASE("the ServiceMonitor scrapes /metrics on a port name its Service has") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<Doc> monitors = of_kind(docs, "ServiceMonitor");
+  const std::vector<Doc> services = of_kind(docs, "Service");
+  REQUIRE_FALSE(monitors.empty());
+  for (const Doc& m : monitors) {
+    INFO(m.where);
+    const Doc* service = nullptr;
+    for (const Doc& s : services) {
+      if (selects(at(m.node, {"spec", "selector", "matchLabels"}),
+                  at(s.node, {"metadata", "labels"})))
+        service = &s;
+    }
+    REQUIRE(service != nullptr);
+    const YAML::Node endpoints = at(m.node, {"spec", "endpoints"});
+    REQUIRE(endpoints.IsSequence());
+    for (const auto& e : endpoints) {
+      const std::string port = text(child(e, "port"));
+      INFO("port " << port);
+      bool found = false;
+      for (const auto& sp : at(service->node, {"spec", "ports"}))
+        found = found || text(child(sp, "name")) == port;
+      CHECK(found);
+      const YAML::Node path = child(e, "path");
+      CHECK((!path.IsDefined() || text(path) == "/metrics"));
+    }
+  }
+}
+
+TEST_CASE("the PodMonitor scrapes /metrics on an agent container port of the pods it selects") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  for (const Doc& m : of_kind(docs, "PodMonitor")) {
+    INFO(m.where);
+    std::vector<const PodTemplate*> selected;
+    for (const PodTemplate& p : pods) {
+      if (selects(at(m.node, {"spec", "selector", "matchLabels"}), child(p.metadata, "labels")))
+        selected.push_back(&p);
+    }
+    REQUIRE_FALSE(selected.empty());
+    for (const auto& e : at(m.node, {"spec", "podMetricsEndpoints"})) {
+      const std::string port = text(child(e, "port"));
+      for (const PodTemplate* p : selected) {
+        bool agent_port = false;
+        for (const Container& c : agent_containers())
+          agent_port = agent_port || (c.pod->where == p->where && container_has_port(c.node, port));
+        INFO(p->where << " port " << port);
+        CHECK(agent_port);
+      }
+      const YAML::Node path = child(e, "path");
+      CHECK((!path.IsDefined() || text(path) == "/metrics"));
+    }
+  }
+}
+
+TEST_CASE("every secretKeyRef and configMap volume names an object and key defined here") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  std::map<std::string, YAML::Node> secrets;
+  for (const Doc& s : of_kind(docs, "Secret"))
+    secrets.emplace(text(at(s.node, {"metadata", "name"})), s.node);
+  std::set<std::string> config_maps;
+  for (const Doc& c : of_kind(docs, "ConfigMap"))
+    config_maps.insert(text(at(c.node, {"metadata", "name"})));
+  const std::vector<PodTemplate> pods = pod_templates(docs);
+  int refs = 0;
+  for (const Container& c : containers(pods)) {
+    const YAML::Node env = child(c.node, "env");
+    if (!env.IsSequence()) continue;
+    for (const auto& e : env) {
+      const YAML::Node ref = at(e, {"valueFrom", "secretKeyRef"});
+      if (!ref.IsDefined()) continue;
+      ++refs;
+      const std::string name = text(child(ref, "name"));
+      const std::string key = text(child(ref, "key"));
+      INFO(c.where << " " << text(child(e, "name")) << " from " << name << "/" << key);
+      REQUIRE(secrets.contains(name));
+      const YAML::Node& secret = secrets.at(name);
+      const bool has_key = child(child(secret, "stringData"), key).IsDefined() ||
+                           child(child(secret, "data"), key).IsDefined();
+      CHECK((has_key || text(child(ref, "optional")) == "true"));
+    }
+  }
+  CHECK(refs >= 2);
+  for (const PodTemplate& p : pods) {
+    const YAML::Node volumes = child(p.spec, "volumes");
+    if (!volumes.IsSequence()) continue;
+    for (const auto& v : volumes) {
+      const YAML::Node cm = child(v, "configMap");
+      if (!cm.IsDefined()) continue;
+      INFO(p.where << " volume " << text(child(v, "name")));
+      CHECK(config_maps.contains(text(child(cm, "name"))));
+    }
+  }
+}
+
+TEST_CASE("the standalone agent's --config file is the ConfigMap key mounted at that path") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  std::map<std::string, YAML::Node> config_maps;
+  for (const Doc& c : of_kind(docs, "ConfigMap"))
+    config_maps.emplace(text(at(c.node, {"metadata", "name"})), c.node);
+  int checked = 0;
+  for (const Container& c : agent_containers()) {
+    const YAML::Node args = child(c.node, "args");
+    if (!args.IsSequence()) continue;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (text(args[i]) != "--config") continue;
+      ++checked;
+      const fs::path file = text(args[i + 1]);
+      INFO(c.where << " --config " << file.string());
+      std::string volume;
+      for (const auto& m : child(c.node, "volumeMounts"))
+        if (fs::path(text(child(m, "mountPath"))) == file.parent_path())
+          volume = text(child(m, "name"));
+      REQUIRE_FALSE(volume.empty());
+      std::string config_map;
+      for (const auto& v : child(c.pod->spec, "volumes"))
+        if (text(child(v, "name")) == volume) config_map = text(at(v, {"configMap", "name"}));
+      REQUIRE(config_maps.contains(config_map));
+      CHECK(at(config_maps.at(config_map), {"data", file.filename().c_str()}).IsScalar());
+    }
+  }
+  CHECK(checked >= 1);
+}
+
+TEST_CASE("the ConfigMap's pgvitals.yaml passes --check-config with the Secret's DATABASE_URL") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<Doc> maps = of_kind(docs, "ConfigMap");
+  const std::vector<Doc> secrets = of_kind(docs, "Secret");
+  REQUIRE(maps.size() == 1);
+  REQUIRE(secrets.size() == 1);
+  const std::string yaml = text(at(maps[0].node, {"data", "pgvitals.yaml"}));
+  const std::string url = text(at(secrets[0].node, {"stringData", "DATABASE_URL"}));
+  REQUIRE_FALSE(yaml.empty());
+  REQUIRE_FALSE(url.empty());
+  const TempDir dir;
+  const fs::path file = dir.path() / "pgvitals.yaml";
+  std::ofstream(file) << yaml;
+  const Run r = run_agent({"run", "--check-config", "--config", file.string()},
+                          {"DATABASE_URL=" + url, "PATH=/usr/bin:/bin"});
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("configuration ok") != std::string::npos);
+  // The Secret's placeholder password is never echoed.
+  CHECK(r.output.find("CHANGE-ME") == std::string::npos);
+}
+
+TEST_CASE("the Prometheus config scrapes pgvitals /metrics every 15s and loads the alert rules") {
+  const YAML::Node cfg =
+      YAML::LoadFile((kRoot / "config" / "prometheus" / "prometheus.yml").string());
+  const YAML::Node jobs = child(cfg, "scrape_configs");
+  REQUIRE(jobs.IsSequence());
+  std::optional<YAML::Node> job;
+  for (const auto& j : jobs)
+    if (text(child(j, "job_name")) == "pgvitals") job.emplace(j);
+  REQUIRE(job.has_value());
+  const YAML::Node path = child(*job, "metrics_path");
+  CHECK((!path.IsDefined() || text(path) == "/metrics"));
+  CHECK(text(child(*job, "scrape_interval")) == "15s");
+  const YAML::Node statics = child(*job, "static_configs");
+  REQUIRE(statics.IsSequence());
+  bool agent_port = false;
+  for (const auto& s : statics)
+    for (const auto& t : child(s, "targets"))
+      agent_port = agent_port || text(t).ends_with(":" + std::to_string(kAgentPort));
+  CHECK(agent_port);
+  const YAML::Node rules = child(cfg, "rule_files");
+  REQUIRE(rules.IsSequence());
+  bool alerts = false;
+  for (const auto& r : rules) alerts = alerts || text(r).find("alerts/") != std::string::npos;
+  CHECK(alerts);
+}
+
+TEST_CASE("the Dockerfile builds with install-deps in one stage and runs non-root in another") {
+  const auto instructions = dockerfile_instructions();
+  std::size_t from_count = 0;
+  std::size_t last_from = 0;
+  for (std::size_t i = 0; i < instructions.size(); ++i) {
+    if (instructions[i].first == "FROM") {
+      ++from_count;
+      last_from = i;
+    }
+  }
+  CHECK(from_count >= 2);
+
+  bool install_deps = false;
+  for (const auto& [kw, rest] : instructions)
+    install_deps =
+        install_deps || (kw == "RUN" && rest.find("scripts/install-deps") != std::string::npos);
+  CHECK(install_deps);
+
+  // The final stage: a non-root USER, the agent's port, a HEALTHCHECK running the agent.
+  std::string user;
+  bool exposes = false;
+  bool healthcheck = false;
+  bool entrypoint = false;
+  for (std::size_t i = last_from + 1; i < instructions.size(); ++i) {
+    const auto& [kw, rest] = instructions[i];
+    if (kw == "USER") user = rest;
+    if (kw == "EXPOSE")
+      exposes = exposes || rest.find(std::to_string(kAgentPort)) != std::string::npos;
+    if (kw == "HEALTHCHECK")
+      healthcheck =
+          rest.find("CMD") != std::string::npos && rest.find("pgvitals") != std::string::npos;
+    if (kw == "ENTRYPOINT") entrypoint = rest.find("pgvitals") != std::string::npos;
+  }
+  INFO("USER " << user);
+  const std::string uid = user.substr(0, user.find(':'));
+  CHECK_FALSE(uid.empty());
+  CHECK(uid != "root");
+  CHECK(uid != "0");
+  CHECK(exposes);
+  CHECK(healthcheck);
+  CHECK(entrypoint);
+}
+
+TEST_CASE("the Dockerfile bakes in no secret and the build context leaves out .git and build/") {
+  static const std::regex kSecret(R"((PASSWORD|SECRET|TOKEN|DATABASE_URL|PGPASS)\w*\s*=)",
+                                  std::regex::icase);
+  for (const auto& [kw, rest] : dockerfile_instructions()) {
+    if (kw != "ENV" && kw != "ARG") continue;
+    INFO(kw << " " << rest);
+    CHECK_FALSE(std::regex_search(rest, kSecret));
+  }
+  std::set<std::string> ignored;
+  std::istringstream in(read_text(kRoot / ".dockerignore"));
+  for (std::string line; std::getline(in, line);) ignored.insert(line);
+  CHECK(ignored.contains(".git"));
+  CHECK((ignored.contains("build*") || ignored.contains("build*/")));
+}
+
+TEST_CASE("the systemd unit sets NoNewPrivileges=yes and never runs as root") {
+  const auto settings = unit_service_settings();
+  std::map<std::string, std::string> last;
+  for (const auto& [k, v] : settings) last[k] = v;
+  CHECK(last["NoNewPrivileges"] == "yes");
+  const bool dynamic = last["DynamicUser"] == "yes";
+  const std::string user = last["User"];
+  CHECK((dynamic || !user.empty()));
+  CHECK(user != "root");
+  CHECK(user != "0");
+  CHECK(last["ProtectSystem"] == "strict");
+  REQUIRE(last.contains("CapabilityBoundingSet"));  // present and empty: no capabilities
+  CHECK(last["CapabilityBoundingSet"].empty());
+  CHECK(last["ExecStart"].find("pgvitals run") != std::string::npos);
+}
