@@ -1,0 +1,120 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "agent_helpers.hpp"
+#include "artefacts.hpp"
+#include "helpers.hpp"
+#include "prometheus_process.hpp"
+#include "sessions.hpp"
+
+using namespace std::chrono_literals;
+using namespace pgv::testing;
+
+namespace {
+
+const std::string kSource = PGVITALS_SOURCE_DIR;
+const std::string kRules = kSource + "/alerts/pgvitals.rules.yml";
+
+bool has_samples(const nlohmann::json& data) {
+  return data.is_object() && data.contains("result") && data["result"].is_array() &&
+         !data["result"].empty();
+}
+
+std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
+  const auto body = prom.api("alerts");
+  if (!body.is_object()) return "no answer";
+  for (const auto& alert : body["data"]["alerts"]) {
+    if (alert["labels"].value("alertname", "") == name) return alert.value("state", "?");
+  }
+  return "inactive";
+}
+
+}  // namespace
+
+TEST_CASE("Prometheus scrapes the agent and every dashboard query returns data",
+          "[e2e][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  // A failure in the record, sessions idle in transaction, one blocked on a lock: the
+  // situations the dashboard's panels are about.
+  cluster.stop();
+  REQUIRE(agent.wait_for_status("/healthz", 503, 3s));
+  cluster.start();
+  REQUIRE(agent.wait_for_status("/healthz", 200, 3s));
+  cluster.admin("CREATE TABLE t (x int)");
+  auto holder = open_sessions(cluster, 1, "postgres", "holder");
+  auto waiter = open_sessions(cluster, 1, "postgres", "waiter");
+  auto idle = open_sessions(cluster, 2, "postgres", "idler");
+  query(holder.at(0), "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+  REQUIRE(pgv::pg::send(waiter.at(0), "SELECT * FROM t"));
+  for (auto& c : idle) query(c, "BEGIN; SELECT txid_current()");
+
+  PrometheusProcess prom(agent.port(), {kRules});
+  REQUIRE(eventually([&] { return has_samples(prom.query("up{job=\"pgvitals\"} == 1")); }, 15s));
+  // Enough scrapes for every rate() window of 20 s to hold several samples.
+  std::this_thread::sleep_for(8s);
+
+  const std::string instance = "127.0.0.1:" + std::to_string(agent.port());
+  const auto queries = dashboard_queries(kSource, "pgvitals", instance, "default");
+  REQUIRE(queries.size() >= 20);
+  int empty = 0;
+  for (const auto& q : queries) {
+    const auto data = prom.query(q.expr);
+    INFO(q.dashboard << " / " << q.panel << ": " << q.expr << "\n -> "
+                     << data.dump().substr(0, 300));
+    CHECK(data.is_object());  // evaluated without error
+    if (!has_samples(data)) {
+      ++empty;
+      CHECK(has_samples(data));
+    }
+  }
+  std::cout << "dashboard queries: " << queries.size() << " evaluated, " << empty << " empty\n";
+
+  // Every rule loads and evaluates without error against the live series.
+  const auto rules = prom.api("rules");
+  REQUIRE(rules.is_object());
+  int rule_count = 0;
+  for (const auto& group : rules["data"]["groups"]) {
+    for (const auto& rule : group["rules"]) {
+      ++rule_count;
+      INFO(rule.value("name", "?") << ": " << rule.value("lastError", ""));
+      CHECK(rule.value("health", "") != "err");
+    }
+  }
+  CHECK(rule_count >= 10);
+  query(holder.at(0), "ROLLBACK");
+}
+
+TEST_CASE("stopping the database fires the down alert through Prometheus, and it clears",
+          "[e2e][integration]") {
+  const std::string alert = database_down_alert(kRules);
+  REQUIRE_FALSE(alert.empty());
+  char dir[] = "/tmp/pgvitals-rules-XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string rules = rules_with_short_for(kRules, dir, "3s");
+
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  PrometheusProcess prom(agent.port(), {rules});
+  REQUIRE(eventually([&] { return has_samples(prom.query("pgvitals_up == 1")); }, 15s));
+  CHECK(alert_state(prom, alert) == "inactive");
+
+  const auto stopped_at = std::chrono::steady_clock::now();
+  cluster.stop();
+  REQUIRE(eventually([&] { return alert_state(prom, alert) == "firing"; }, 20s));
+  const double fired =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+
+  cluster.start();
+  const auto started_at = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return alert_state(prom, alert) == "inactive"; }, 20s));
+  const double cleared =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+  std::cout << alert << ": firing " << fired << " s after the stop (for: 3s), cleared " << cleared
+            << " s after the restart\n";
+  std::filesystem::remove_all(dir);
+}
