@@ -50,8 +50,9 @@ struct HttpLimits {
   Millis read_timeout{5000};
   Millis write_timeout{5000};
   Millis keep_alive_timeout{1000};
-  int threads = 4;
+  int threads = 2;
   std::size_t max_request_bytes = 8192;
+  int max_connections = 1024;  // beyond it, the longest-waiting idle connection is dropped
 };
 
 struct ShardConfig {

@@ -194,14 +194,15 @@ void read_settings(const Section& top, FileConfig& file) {
     at(r, top.get("listen"), [&] { a.listen = parse_listen("listen", text); });
   }
   read_tls_and_auth(top, a);
-  const Section http = r.section(
-      top.get("http"), "http",
-      {"read_timeout", "write_timeout", "keep_alive_timeout", "threads", "max_request_bytes"});
+  const Section http = r.section(top.get("http"), "http",
+                                 {"read_timeout", "write_timeout", "keep_alive_timeout", "threads",
+                                  "max_request_bytes", "max_connections"});
   http.read("read_timeout", a.http.read_timeout);
   http.read("write_timeout", a.http.write_timeout);
   http.read("keep_alive_timeout", a.http.keep_alive_timeout);
   http.read_int("threads", a.http.threads, 1, 256);
   http.read_int("max_request_bytes", a.http.max_request_bytes, 512, 16 << 20);
+  http.read_int("max_connections", a.http.max_connections, 16, 1 << 20);
 
   const Section log = r.section(top.get("log"), "log", {"format", "level"});
   if (log.has("format")) {

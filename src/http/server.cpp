@@ -1,218 +1,212 @@
 #include "http/server.hpp"
 
-#include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <charconv>
-#include <set>
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
-#include "http/auth.hpp"
-#include "http/debug_json.hpp"
-#include "http/health.hpp"
+#include "async/awaitables.hpp"
 #include "telemetry/log.hpp"
 
 namespace pgv::http {
 namespace {
 
-constexpr const char* kTextPlain = "text/plain; charset=utf-8";
-constexpr const char* kJson = "application/json";
-constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr int kMaxRequestsPerConnection = 1000;
 
-bool wants_json(const httplib::Request& req) {
-  if (req.has_param("format")) return req.get_param_value("format") == "json";
-  return req.get_header_value("Accept").find("application/json") != std::string::npos;
-}
-
-std::set<std::string> excludes(const httplib::Request& req) {
-  std::set<std::string> out;
-  const std::size_t n = req.get_param_value_count("exclude");
-  for (std::size_t i = 0; i < n; ++i) out.insert(req.get_param_value("exclude", i));
-  return out;
-}
-
-void no_store(httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
-}
-
-void answer_health(const httplib::Request& req, httplib::Response& res, const Report& report) {
-  no_store(res);
-  res.status = !report.found ? 404 : (report.ok ? 200 : 503);
-  if (wants_json(req)) {
-    res.set_content(render_json(report, Clock::now()), kJson);
-  } else {
-    res.set_content(render_text(report, req.has_param("verbose")), kTextPlain);
+int open_listener(const std::string& host, int port, int* bound_port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (::getaddrinfo(host.c_str(), service.c_str(), &hints, &found) != 0 || found == nullptr) {
+    throw std::runtime_error("listen: cannot resolve '" + host + "'");
   }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, ::freeaddrinfo);
+  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // One listening socket per event loop on the same port; the kernel spreads connections.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("listen: cannot bind " + host + ":" + service + ": " + why);
+  }
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *bound_port = addr.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                    : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return fd;
 }
 
 }  // namespace
 
 HttpServer::HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry)
-    : config_(config), telemetry_(telemetry) {}
+    : config_(config), router_(telemetry, config.auth) {}
 
 HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::install_routes() {
-  httplib::Server& s = *server_;
-  const config::AuthConfig auth = config_.auth;
-  // Wraps a handler with the configured auth; health checks only when asked to.
-  auto guarded = [auth](bool protect, httplib::Server::Handler handler) {
-    return [auth, protect, handler = std::move(handler)](const httplib::Request& req,
-                                                         httplib::Response& res) {
-      if (protect && !authorized(auth, req.get_header_value("Authorization"))) {
-        res.status = 401;
-        res.set_header("WWW-Authenticate",
-                       auth.bearer_token.empty() ? R"(Basic realm="pgvitals")" : "Bearer");
-        res.set_content("unauthorized\n", kTextPlain);
-        return;
-      }
-      handler(req, res);
-    };
-  };
-  const bool health_protected = auth.protect_health;
-  telemetry::Telemetry& tel = telemetry_;
-
-  auto health = [&tel](Endpoint endpoint) {
-    return [&tel, endpoint](const httplib::Request& req, httplib::Response& res) {
-      const std::string target = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
-      answer_health(req, res,
-                    evaluate(*tel.state.snapshot(), endpoint, target, excludes(req), Clock::now()));
-    };
-  };
-  s.Get("/healthz", guarded(health_protected, health(Endpoint::healthz)));
-  s.Get(R"(/healthz/([A-Za-z0-9_.\-]+))", guarded(health_protected, health(Endpoint::healthz)));
-  s.Get("/readyz", guarded(health_protected, health(Endpoint::readyz)));
-  s.Get(R"(/readyz/([A-Za-z0-9_.\-]+))", guarded(health_protected, health(Endpoint::readyz)));
-  s.Get("/livez",
-        guarded(health_protected, [&tel](const httplib::Request& req, httplib::Response& res) {
-          answer_health(req, res,
-                        evaluate_liveness(tel.state.liveness(), excludes(req), Clock::now()));
-        }));
-
-  auto role = [&tel](bool primary) {
-    return [&tel, primary](const httplib::Request& req, httplib::Response& res) {
-      const RoleAnswer a = evaluate_role(*tel.state.snapshot(), req.get_param_value("target"),
-                                         primary, Clock::now());
-      no_store(res);
-      res.status = a.status;
-      res.set_content(a.body, kTextPlain);
-    };
-  };
-  s.Get("/primary", guarded(health_protected, role(true)));
-  s.Get("/replica", guarded(health_protected, role(false)));
-
-  s.Get("/metrics", guarded(true, [&tel](const httplib::Request&, httplib::Response& res) {
-          no_store(res);
-          res.set_content(tel.metrics.serialize(), kMetricsType);
-        }));
-
-  s.Get("/debug/failures",
-        guarded(true, [&tel](const httplib::Request& req, httplib::Response& res) {
-          std::size_t limit = tel.failures.capacity();
-          if (req.has_param("limit")) {
-            const std::string v = req.get_param_value("limit");
-            std::size_t parsed = 0;
-            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-            if (ec != std::errc() || end != v.data() + v.size()) {
-              res.status = 400;
-              res.set_content("limit must be a non-negative integer\n", kTextPlain);
-              return;
-            }
-            limit = parsed;
-          }
-          no_store(res);
-          res.set_content(failures_json(tel.failures.recent(req.get_param_value("target"), limit),
-                                        tel.failures.capacity(), tel.failures.total()),
-                          kJson);
-        }));
-
-  s.Get("/debug/activity",
-        guarded(true, [&tel](const httplib::Request& req, httplib::Response& res) {
-          const auto snapshot = tel.state.snapshot();
-          const std::string target = req.get_param_value("target");
-          if (!target.empty() && !snapshot->contains(target)) {
-            res.status = 404;
-            res.set_content("unknown target\n", kTextPlain);
-            return;
-          }
-          no_store(res);
-          res.set_content(activity_json(*snapshot, target), kJson);
-        }));
-
-  s.Get("/", guarded(true, [&tel](const httplib::Request&, httplib::Response& res) {
-          no_store(res);
-          res.set_content(landing_html(*tel.state.snapshot(), Clock::now()),
-                          "text/html; charset=utf-8");
-        }));
-
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(res.status == 404 ? "not found\n" : "bad request\n", kTextPlain);
-    }
-  });
-  s.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        telemetry::log(telemetry::LogLevel::error, "http handler failed",
-                       {{"path", req.path}, {"error", what}});
-        res.status = 500;
-        res.set_content("internal error\n", kTextPlain);
-      });
-}
-
 void HttpServer::start() {
-  const std::string address = config_.listen.host + ":" + std::to_string(config_.listen.port);
   if (!config_.tls.cert_file.empty()) {
-    auto ssl = std::make_unique<httplib::SSLServer>(config_.tls.cert_file.c_str(),
-                                                    config_.tls.key_file.c_str());
-    if (!ssl->is_valid()) {
-      throw std::runtime_error("tls: cannot load certificate '" + config_.tls.cert_file +
-                               "' and key '" + config_.tls.key_file + "'");
-    }
-    server_ = std::move(ssl);
-    tls_ = true;
-  } else {
-    server_ = std::make_unique<httplib::Server>();
+    tls_ = std::make_unique<TlsContext>(config_.tls.cert_file, config_.tls.key_file);
   }
-  const config::HttpLimits& limits = config_.http;
-  server_->set_read_timeout(limits.read_timeout);
-  server_->set_write_timeout(limits.write_timeout);
-  server_->set_keep_alive_timeout(std::max<time_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive_timeout).count()));
-  server_->set_keep_alive_max_count(100);
-  server_->set_payload_max_length(limits.max_request_bytes);
-  const int threads = std::max(1, limits.threads);
-  // httplib owns the queue it is given and takes it as a raw pointer.
-  server_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
-  };
-  install_routes();
-
-  if (config_.listen.port == 0) {
-    port_ = server_->bind_to_any_port(config_.listen.host);
-  } else if (server_->bind_to_port(config_.listen.host, config_.listen.port)) {
-    port_ = config_.listen.port;
+  const int threads = std::max(1, config_.http.threads);
+  per_worker_cap_ =
+      static_cast<std::size_t>(std::max(1, (config_.http.max_connections + threads - 1) / threads));
+  int port = config_.listen.port;
+  for (int i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->listen_fd = open_listener(config_.listen.host, port, &port_);
+    port = port_;  // an ephemeral port is chosen once, then shared
+    workers_.push_back(std::move(worker));
   }
-  if (port_ <= 0) {
-    throw std::runtime_error("listen: cannot bind " + address +
-                             " (address in use, or not an address of this host)");
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->loop.spawn(accept_loop(*worker), 0);
+    worker->thread = std::thread([worker] { worker->loop.run(); });
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
   telemetry::log(telemetry::LogLevel::info, "http listening",
-                 {{"address", config_.listen.host + ":" + std::to_string(port_)}, {"tls", tls_}});
+                 {{"address", config_.listen.host + ":" + std::to_string(port_)},
+                  {"tls", tls_ != nullptr},
+                  {"threads", threads},
+                  {"max_connections", config_.http.max_connections}});
 }
 
 void HttpServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  for (auto& w : workers_) w->loop.stop();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+    if (w->listen_fd >= 0) ::close(w->listen_fd);
+    w->listen_fd = -1;
+  }
+  workers_.clear();
+}
+
+async::Task<void> HttpServer::accept_loop(Worker& worker) {
+  for (;;) {
+    const async::Outcome outcome = co_await async::wait_io(worker.listen_fd, async::Interest::read,
+                                                           Clock::now() + std::chrono::hours(1));
+    if (outcome == async::Outcome::cancelled) co_return;
+    for (;;) {
+      const int fd = ::accept4(worker.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;  // EAGAIN, or out of descriptors: the backlog waits for the next round
+      admit(worker, fd);
+    }
+  }
+}
+
+void HttpServer::admit(Worker& worker, int fd) {
+  if (worker.connections.size() >= per_worker_cap_) {
+    // Make room by dropping the connection that has waited longest without sending a
+    // complete request: an idle or dribbling client, never a request being answered.
+    auto victim = worker.connections.end();
+    for (auto it = worker.connections.begin(); it != worker.connections.end(); ++it) {
+      if (!it->second.busy && (victim == worker.connections.end() ||
+                               it->second.waiting_since < victim->second.waiting_since)) {
+        victim = it;
+      }
+    }
+    if (victim == worker.connections.end()) {
+      ::close(fd);
+      return;
+    }
+    worker.loop.cancel_scope(victim->second.scope);
+    worker.connections.erase(victim);
+  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const std::uint64_t id = worker.next_id++;
+  Connection c;
+  c.scope = async::new_scope();
+  c.waiting_since = Clock::now();
+  worker.connections.emplace(id, c);
+  const async::Scope scope = c.scope;
+  worker.loop.spawn(serve(worker, id, fd), scope, [&worker, id, scope](std::exception_ptr) {
+    worker.connections.erase(id);
+    worker.loop.release_scope(scope);
+  });
+}
+
+async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
+  const config::HttpLimits& limits = config_.http;
+  try {
+    Stream stream(fd, tls_.get());
+    co_await stream.handshake(Clock::now() + limits.read_timeout);
+    std::string buffer;
+    std::array<char, 4096> chunk{};
+    for (int served = 0; served < kMaxRequestsPerConnection; ++served) {
+      // The first request must come within read_timeout; later ones may idle for the
+      // keep-alive timeout first. Either way the whole head has one deadline.
+      const Deadline deadline =
+          Clock::now() + (served == 0 ? limits.read_timeout : limits.keep_alive_timeout);
+      Request request;
+      ParseResult parsed;
+      for (;;) {
+        parsed = parse_request_head(buffer, limits.max_request_bytes, request);
+        if (parsed.status != ParseStatus::incomplete) break;
+        const std::size_t n = co_await stream.read_some(chunk.data(), chunk.size(), deadline);
+        if (n == 0) co_return;  // the client closed between requests
+        buffer.append(chunk.data(), n);
+      }
+      if (auto it = worker.connections.find(id); it != worker.connections.end())
+        it->second.busy = true;
+      const Deadline write_deadline = Clock::now() + limits.write_timeout;
+      if (parsed.status != ParseStatus::complete) {
+        Response r;
+        r.status = parsed.status == ParseStatus::too_large ? 431 : 400;
+        r.body = (parsed.error.empty() ? std::string("bad request") : parsed.error) + "\n";
+        co_await stream.write_all(serialize(r, false, false), write_deadline);
+        co_return;
+      }
+      if (request.content_length > limits.max_request_bytes) {
+        Response r;
+        r.status = 413;
+        r.body = "request body too large\n";
+        co_await stream.write_all(serialize(r, false, false), write_deadline);
+        co_return;
+      }
+      buffer.erase(0, parsed.consumed);
+      // No endpoint takes a body; read and drop one that fits the limit.
+      while (buffer.size() < request.content_length) {
+        const std::size_t n = co_await stream.read_some(chunk.data(), chunk.size(), deadline);
+        if (n == 0) co_return;
+        buffer.append(chunk.data(), n);
+      }
+      buffer.erase(0, request.content_length);
+
+      Response response;
+      try {
+        response = router_.handle(request);
+      } catch (const std::exception& e) {
+        telemetry::log(telemetry::LogLevel::error, "http handler failed",
+                       {{"path", request.path}, {"error", e.what()}});
+        response.status = 500;
+        response.body = "internal error\n";
+      }
+      const bool keep_alive = request.keep_alive && served + 1 < kMaxRequestsPerConnection;
+      co_await stream.write_all(serialize(response, keep_alive, request.method == "HEAD"),
+                                write_deadline);
+      if (!keep_alive) co_return;
+      if (auto it = worker.connections.find(id); it != worker.connections.end()) {
+        it->second.busy = false;
+        it->second.waiting_since = Clock::now();
+      }
+    }
+  } catch (const StreamError&) {
+    // A slow, vanished or broken peer: dropping it is the whole answer.
+  }
 }
 
 }  // namespace pgv::http

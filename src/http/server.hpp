@@ -1,21 +1,26 @@
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "async/event_loop.hpp"
 #include "config/agent_config.hpp"
+#include "http/router.hpp"
+#include "http/stream.hpp"
 #include "telemetry/telemetry.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace pgv::http {
 
-// The agent's HTTP(S) server. It only ever reads telemetry (the latest state snapshot,
-// the metric registry, the failure ring), never a database, so it answers in
-// microseconds however the databases behave.
+// The agent's HTTP(S) server: event-loop threads, each with its own listening socket on
+// the shared port (SO_REUSEPORT), each serving many connections as coroutines. Every
+// wait has a deadline (the whole request head within read_timeout, the response within
+// write_timeout, an idle keep-alive within keep_alive_timeout) and the number of
+// connections is capped, the longest-waiting idle one making room for a new one, so idle
+// sockets and slow clients cannot keep a health check waiting. It reads only telemetry.
 class HttpServer {
  public:
   HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry);
@@ -25,22 +30,37 @@ class HttpServer {
   HttpServer(HttpServer&&) = delete;
   HttpServer& operator=(HttpServer&&) = delete;
 
-  // Binds and starts serving on a thread of its own. Throws std::runtime_error naming the
-  // address when it cannot listen, or the files when TLS cannot load them.
+  // Binds and starts serving. Throws std::runtime_error naming the address when it cannot
+  // listen, or the files when TLS cannot load them.
   void start();
   void stop();
   int port() const noexcept { return port_; }
-  bool tls() const noexcept { return tls_; }
+  bool tls() const noexcept { return tls_ != nullptr; }
 
  private:
-  void install_routes();
+  struct Connection {
+    async::Scope scope = 0;
+    Clock::time_point waiting_since{};
+    bool busy = false;  // between a complete request head and the end of its answer
+  };
+  struct Worker {
+    async::EventLoop loop;
+    std::thread thread;
+    int listen_fd = -1;
+    std::uint64_t next_id = 1;
+    std::map<std::uint64_t, Connection> connections;  // loop thread only
+  };
 
-  config::AgentConfig config_;
-  telemetry::Telemetry& telemetry_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  async::Task<void> accept_loop(Worker& worker);
+  void admit(Worker& worker, int fd);
+  async::Task<void> serve(Worker& worker, std::uint64_t id, int fd);
+
+  const config::AgentConfig config_;
+  const Router router_;
+  std::unique_ptr<TlsContext> tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::size_t per_worker_cap_ = 0;
   int port_ = 0;
-  bool tls_ = false;
 };
 
 }  // namespace pgv::http

@@ -1,0 +1,150 @@
+#include "http/request.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace pgv::http {
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+ParseResult bad(std::string why) {
+  return {ParseStatus::bad_request, 0, std::move(why)};
+}
+
+void parse_query(std::string_view q, Request& out) {
+  while (!q.empty()) {
+    const std::size_t amp = q.find('&');
+    const std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    out.query.emplace(decode(pair.substr(0, eq)),
+                      eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
+  }
+}
+
+}  // namespace
+
+std::string Request::param(const std::string& name) const {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> Request::params(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [a, b] = query.equal_range(name);
+  for (; a != b; ++a) out.push_back(a->second);
+  return out;
+}
+
+std::string Request::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, Request& out) {
+  // Leading empty lines before a request are allowed (RFC 9112 2.2).
+  std::size_t start = 0;
+  while (start < buffer.size() && (buffer[start] == '\r' || buffer[start] == '\n')) ++start;
+  const std::size_t end = buffer.find("\r\n\r\n", start);
+  if (end == std::string_view::npos) {
+    if (buffer.size() > max_bytes) return {ParseStatus::too_large, 0, "request head too large"};
+    // A request line longer than the limit is refused as soon as it is seen.
+    return {};
+  }
+  if (end + 4 > max_bytes) return {ParseStatus::too_large, 0, "request head too large"};
+  const std::string_view head = buffer.substr(start, end - start);
+
+  const std::size_t line_end = head.find("\r\n");
+  const std::string_view line = head.substr(0, line_end);
+  const std::size_t sp1 = line.find(' ');
+  const std::size_t sp2 = line.rfind(' ');
+  if (sp1 == std::string_view::npos || sp2 == sp1) return bad("malformed request line");
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (method.empty() || !std::all_of(method.begin(), method.end(), is_token_char)) {
+    return bad("malformed method");
+  }
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad("unsupported HTTP version");
+  if (target.empty() || target.front() != '/')
+    return bad("request target must be an absolute path");
+  for (char c : target) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return bad("control character in target");
+  }
+  out.method = std::string(method);
+  out.version = std::string(version);
+  const std::size_t qmark = target.find('?');
+  out.path = decode(target.substr(0, qmark));
+  if (qmark != std::string_view::npos) parse_query(target.substr(qmark + 1), out);
+
+  std::string_view rest =
+      line_end == std::string_view::npos ? std::string_view{} : head.substr(line_end + 2);
+  while (!rest.empty()) {
+    const std::size_t eol = rest.find("\r\n");
+    const std::string_view h = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 2);
+    if (h.empty()) continue;
+    if (h.front() == ' ' || h.front() == '\t') return bad("obsolete header folding");
+    const std::size_t colon = h.find(':');
+    if (colon == std::string_view::npos || colon == 0) return bad("malformed header");
+    const std::string_view name = h.substr(0, colon);
+    if (!std::all_of(name.begin(), name.end(), is_token_char)) return bad("malformed header name");
+    out.headers[lower(name)] = std::string(trim(h.substr(colon + 1)));
+  }
+
+  if (out.headers.contains("transfer-encoding")) return bad("request bodies are not accepted");
+  if (auto it = out.headers.find("content-length"); it != out.headers.end()) {
+    const std::string& v = it->second;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out.content_length);
+    if (ec != std::errc() || p != v.data() + v.size()) return bad("malformed Content-Length");
+  }
+  const std::string connection = lower(out.header("connection"));
+  out.keep_alive = out.version == "HTTP/1.1" ? connection != "close" : connection == "keep-alive";
+  return {ParseStatus::complete, end + 4, {}};
+}
+
+}  // namespace pgv::http
