@@ -200,7 +200,7 @@ AgentConfig load_config(const FlagOverrides& flags, const Environment& env) {
     keep_own_shard(file.agent);
     return std::move(file.agent);
   } catch (const ConfigError& e) {
-    throw ConfigError(secrets.scrub(e.what()));
+    throw ConfigError(detail::scrub_message(secrets, e.what()));
   }
 }
 

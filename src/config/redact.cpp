@@ -26,17 +26,20 @@ bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-// Where a key=value or query-parameter value ends.
-std::size_t value_end(std::string_view text, std::size_t start) {
-  if (start < text.size() && (text[start] == '\'' || text[start] == '"')) {
-    const char quote = text[start];
-    std::size_t i = start + 1;
-    while (i < text.size() && text[i] != quote) i += (text[i] == '\\') ? 2 : 1;
-    return std::min(text.size(), i + 1);
-  }
+// Where a value ends. libpq ends a key=value value only at unescaped whitespace, so that
+// is where we end it too (over-covering beats leaking); '&' also ends a value in a URI
+// query. A quoted value runs to its closing quote and then on to the next separator.
+std::size_t value_end(std::string_view text, std::size_t start, bool in_uri_query) {
+  auto separator = [&](char c) { return is_space(c) || (in_uri_query && c == '&'); };
   std::size_t i = start;
-  while (i < text.size() && !is_space(text[i]) && text[i] != '&' && text[i] != '"') ++i;
-  return i;
+  if (i < text.size() && (text[i] == '\'' || text[i] == '"')) {
+    const char quote = text[i];
+    ++i;
+    while (i < text.size() && text[i] != quote) i += (text[i] == '\\') ? 2 : 1;
+    i = std::min(text.size(), i + 1);
+  }
+  while (i < text.size() && !separator(text[i])) i += (text[i] == '\\' && !in_uri_query) ? 2 : 1;
+  return std::min(i, text.size());
 }
 
 // Values of password=... and sslpassword=... pairs (URI query or key=value form).
@@ -52,14 +55,17 @@ void find_pair_values(std::string_view text, std::vector<Span>& spans) {
     if (j >= text.size() || text[j] != '=') continue;
     ++j;
     while (j < text.size() && text[j] == ' ') ++j;
-    const std::size_t end = value_end(text, j);
+    const bool in_uri_query = i > 0 && (text[i - 1] == '?' || text[i - 1] == '&' ||
+                                        (i > 3 && (text[i - 4] == '?' || text[i - 4] == '&')));
+    const std::size_t end = value_end(text, j, in_uri_query);
     if (end > j) spans.push_back({j, end});
     i = end == 0 ? i : end - 1;
   }
 }
 
-// The password of scheme://user:password@host. The authority ends at the first '/',
-// '?' or blank, and the user-info at its last '@', so a raw '@' in a password is covered.
+// The password of scheme://user:password@host. libpq looks for the user-info up to the
+// first '/', so that is where the authority ends here (a '?' or blank before it may belong
+// to the password); the user-info ends at its last '@', so a raw '@' is covered too.
 void find_userinfo_passwords(std::string_view text, std::vector<Span>& spans) {
   std::size_t from = 0;
   while (true) {
@@ -67,10 +73,7 @@ void find_userinfo_passwords(std::string_view text, std::vector<Span>& spans) {
     if (scheme_end == std::string_view::npos) return;
     const std::size_t auth_start = scheme_end + 3;
     std::size_t auth_end = auth_start;
-    while (auth_end < text.size() && text[auth_end] != '/' && text[auth_end] != '?' &&
-           !is_space(text[auth_end]) && text[auth_end] != '"') {
-      ++auth_end;
-    }
+    while (auth_end < text.size() && text[auth_end] != '/' && text[auth_end] != '\n') ++auth_end;
     const std::string_view authority = text.substr(auth_start, auth_end - auth_start);
     const std::size_t at = authority.rfind('@');
     if (at != std::string_view::npos) {
@@ -148,7 +151,9 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-std::string redact(std::string_view text) {
+namespace {
+
+std::string redact_once(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t pos = 0;
@@ -158,6 +163,21 @@ std::string redact(std::string_view text) {
     pos = s.end;
   }
   out.append(text.substr(pos));
+  return out;
+}
+
+}  // namespace
+
+std::string redact(std::string_view text) {
+  // Shapes can overlap (a URI inside a quoted password=...), and a pass over what one pass
+  // left may find another. Passes only shorten the text, so this reaches a fixed point,
+  // which also makes redact idempotent.
+  std::string out = redact_once(text);
+  for (int pass = 0; pass < 8; ++pass) {
+    std::string again = redact_once(out);
+    if (again == out) break;
+    out = std::move(again);
+  }
   return out;
 }
 

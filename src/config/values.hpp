@@ -50,6 +50,15 @@ void check_probes(std::string_view key, const std::vector<std::string>& probes);
 inline const std::vector<std::string> kLogFormats = {"text", "json"};
 inline const std::vector<std::string> kLogLevels = {"trace", "debug", "info",
                                                     "warn",  "error", "off"};
-inline constexpr Millis kMinInterval{100};
+// Short intervals serve soak tests and labs; below 10 ms cycles would run back to back.
+// Scrubs a configuration error of every secret but keeps its "config: " prefix whole: a
+// short secret that happens to spell part of the prefix must not garble it.
+inline std::string scrub_message(const Secrets& secrets, std::string_view message) {
+  constexpr std::string_view kPrefix = "config: ";
+  if (!message.starts_with(kPrefix)) return secrets.scrub(message);
+  return std::string(kPrefix) + secrets.scrub(message.substr(kPrefix.size()));
+}
+
+inline constexpr Millis kMinInterval{10};
 
 }  // namespace pgv::config::detail

@@ -26,20 +26,37 @@ const std::vector<std::string> kPoolKeys = {"size", "max_overflow", "timeout", "
                                             "pre_ping"};
 
 // Runs before any check, so that a message about one part of the document is scrubbed of
-// secrets found anywhere in it, whatever shape they were written in.
-void collect_secrets(const YAML::Node& node, Secrets& out, int depth) {
+// secrets found anywhere in it, whatever shape they were written in. YAML aliases share
+// nodes: each container is walked once, and the walk has a budget, so a self-referencing
+// or fanned-out alias costs linear time instead of hanging the loader.
+struct SecretWalk {
+  Secrets& out;
+  std::vector<YAML::Node> seen;
+  int budget = 200'000;
+};
+
+void collect_secrets(const YAML::Node& node, SecretWalk& walk, int depth) {
   if (depth > kMaxDepth) return;
-  if (node.IsScalar()) out.add_from_dsn_text(node.Scalar());
+  if (--walk.budget < 0) {
+    throw ConfigError("config: document too large or too deeply aliased to read");
+  }
+  if (node.IsScalar()) walk.out.add_from_dsn_text(node.Scalar());
+  if (node.IsSequence() || node.IsMap()) {
+    for (const auto& s : walk.seen) {
+      if (s.is(node)) return;
+    }
+    walk.seen.push_back(node);
+  }
   if (node.IsSequence()) {
-    for (const auto& item : node) collect_secrets(item, out, depth + 1);
+    for (const auto& item : node) collect_secrets(item, walk, depth + 1);
   }
   if (node.IsMap()) {
     for (const auto& entry : node) {
-      collect_secrets(entry.first, out, depth + 1);
-      collect_secrets(entry.second, out, depth + 1);
+      collect_secrets(entry.first, walk, depth + 1);
+      collect_secrets(entry.second, walk, depth + 1);
       const bool secret_key = entry.first.IsScalar() && (entry.first.Scalar() == "password" ||
                                                          entry.first.Scalar() == "bearer_token");
-      if (secret_key && entry.second.IsScalar()) out.add(entry.second.Scalar());
+      if (secret_key && entry.second.IsScalar()) walk.out.add(entry.second.Scalar());
     }
   }
 }
@@ -250,7 +267,8 @@ FileConfig read_yaml_config(const std::string& yaml_text, const std::string& sou
                                         std::to_string(e.mark.column + 1);
     throw ConfigError("config: " + source_name + where + ": YAML syntax error: " + redact(e.msg));
   }
-  collect_secrets(root, file.secrets, 0);
+  SecretWalk walk{file.secrets, {}};
+  collect_secrets(root, walk, 0);
   try {
     const YamlReader r(source_name);
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
@@ -261,10 +279,10 @@ FileConfig read_yaml_config(const std::string& yaml_text, const std::string& sou
     read_settings(top, file);
     if (top.has("targets")) read_targets(r, top.get("targets"), file);
   } catch (const ConfigError& e) {
-    throw ConfigError(file.secrets.scrub(e.what()));
+    throw ConfigError(scrub_message(file.secrets, e.what()));
   } catch (const YAML::Exception& e) {
     throw ConfigError(
-        file.secrets.scrub("config: " + source_name + ": cannot read YAML: " + e.msg));
+        scrub_message(file.secrets, "config: " + source_name + ": cannot read YAML: " + e.msg));
   }
   return file;
 }

@@ -63,8 +63,9 @@ ConnectParams make_connect_params(const config::Dsn& dsn, const SessionSettings&
       params.options.emplace_back("options", setting);
     }
   }
+  // Redacted again with what libpq parsed: its reading of the password wins over ours.
+  params.redacted = secrets->scrub(dsn.conninfo);
   params.secrets = std::move(secrets);
-  params.redacted = dsn.redacted;
   return params;
 }
 

@@ -81,9 +81,9 @@ TEST_CASE("interval and timeout flags set the default and every target's value",
     CHECK(t.timeout == Millis{1500});
   }
   FlagOverrides bad;
-  bad.interval = "10ms";
+  bad.interval = "5ms";
   CHECK_THAT(load_error(kTwoTargets, {}, bad),
-             Catch::StartsWith("config: --interval: too short: got '10ms'"));
+             Catch::StartsWith("config: --interval: too short: got '5ms'"));
   CHECK_THAT(load_error(kTwoTargets, {{"PGVITALS_TIMEOUT", "2"}}),
              Catch::StartsWith("config: PGVITALS_TIMEOUT: missing unit"));
 }
