@@ -92,6 +92,8 @@ std::string describe_reason(const std::string& reason) {
   if (reason == "auth") return "authentication failed";
   if (reason == "too_many_connections") return "too many connections";
   if (reason == "shutdown") return "server shut down or ended the session";
+  if (reason == "dns") return "host name does not resolve";
+  if (reason == "tls") return "TLS or certificate failure";
   if (reason.starts_with("sqlstate_")) return "SQLSTATE class " + reason.substr(9);
   if (reason.empty()) return "failed";
   return reason;

@@ -133,7 +133,20 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
     if (colon == std::string_view::npos || colon == 0) return bad("malformed header");
     const std::string_view name = h.substr(0, colon);
     if (!std::all_of(name.begin(), name.end(), is_token_char)) return bad("malformed header name");
-    out.headers[lower(name)] = std::string(trim(h.substr(colon + 1)));
+    const std::string_view value = trim(h.substr(colon + 1));
+    // Bare CR, LF or NUL inside a value are how requests get smuggled: refuse them.
+    for (char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') return bad("control character in header value");
+    }
+    const std::string key = lower(name);
+    auto [it, inserted] = out.headers.emplace(key, std::string(value));
+    if (!inserted) {
+      if (key == "content-length") {
+        if (it->second != value) return bad("conflicting Content-Length");
+      } else {
+        it->second += ", " + std::string(value);  // repeated headers combine (RFC 9110 5.3)
+      }
+    }
   }
 
   if (out.headers.contains("transfer-encoding")) return bad("request bodies are not accepted");
@@ -142,8 +155,19 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
     const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out.content_length);
     if (ec != std::errc() || p != v.data() + v.size()) return bad("malformed Content-Length");
   }
-  const std::string connection = lower(out.header("connection"));
-  out.keep_alive = out.version == "HTTP/1.1" ? connection != "close" : connection == "keep-alive";
+  // Connection is a comma-separated list of options (RFC 9110 7.6.1).
+  bool close = false;
+  bool keep = false;
+  const std::string connection = out.header("connection");
+  std::string_view options = connection;
+  while (!options.empty()) {
+    const std::size_t comma = options.find(',');
+    const std::string option = lower(trim(options.substr(0, comma)));
+    options = comma == std::string_view::npos ? std::string_view{} : options.substr(comma + 1);
+    close = close || option == "close";
+    keep = keep || option == "keep-alive";
+  }
+  out.keep_alive = !close && (out.version == "HTTP/1.1" || keep);
   return {ParseStatus::complete, end + 4, {}};
 }
 

@@ -70,8 +70,12 @@ Response Router::handle(const Request& req) const {
   if (!known) return text(404, "not found\n");
   if ((!is_health || auth_.protect_health) && !authorized(auth_, req.header("authorization"))) {
     Response r = text(401, "unauthorized\n");
-    r.headers.emplace_back("WWW-Authenticate",
-                           auth_.bearer_token.empty() ? R"(Basic realm="pgvitals")" : "Bearer");
+    if (!auth_.basic_user.empty()) {
+      r.headers.emplace_back("WWW-Authenticate", R"(Basic realm="pgvitals")");
+    }
+    if (!auth_.bearer_token.empty()) {
+      r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="pgvitals")");
+    }
     return r;
   }
 

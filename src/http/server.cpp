@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,8 +64,27 @@ void HttpServer::start() {
     tls_ = std::make_unique<TlsContext>(config_.tls.cert_file, config_.tls.key_file);
   }
   const int threads = std::max(1, config_.http.threads);
-  per_worker_cap_ =
-      static_cast<std::size_t>(std::max(1, (config_.http.max_connections + threads - 1) / threads));
+  // Connections must fit in the descriptor limit with room left for the databases: raise
+  // the soft limit as far as allowed, and cap connections at half of it.
+  int cap = config_.http.max_connections;
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+      ::getrlimit(RLIMIT_NOFILE, &files);
+    }
+    const auto half = static_cast<long long>(files.rlim_cur / 2);
+    if (half < cap) {
+      telemetry::log(telemetry::LogLevel::warn,
+                     "http.max_connections lowered to half the open-file limit",
+                     {{"configured", cap},
+                      {"open_file_limit", static_cast<long long>(files.rlim_cur)},
+                      {"used", half}});
+      cap = static_cast<int>(half);
+    }
+  }
+  per_worker_cap_ = static_cast<std::size_t>(std::max(1, (cap + threads - 1) / threads));
   int port = config_.listen.port;
   for (int i = 0; i < threads; ++i) {
     auto worker = std::make_unique<Worker>();
@@ -99,31 +119,47 @@ async::Task<void> HttpServer::accept_loop(Worker& worker) {
     const async::Outcome outcome = co_await async::wait_io(worker.listen_fd, async::Interest::read,
                                                            Clock::now() + std::chrono::hours(1));
     if (outcome == async::Outcome::cancelled) co_return;
+    bool out_of_descriptors = false;
     for (;;) {
       const int fd = ::accept4(worker.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) break;  // EAGAIN, or out of descriptors: the backlog waits for the next round
-      admit(worker, fd);
+      if (fd >= 0) {
+        admit(worker, fd);
+        continue;
+      }
+      out_of_descriptors = errno == EMFILE || errno == ENFILE;
+      break;
+    }
+    if (out_of_descriptors) {
+      // The listening socket stays readable: free a descriptor by dropping the longest-
+      // waiting idle connection, and pause instead of spinning on accept.
+      evict_idle(worker);
+      const async::Outcome pause =
+          co_await async::sleep_until(Clock::now() + std::chrono::milliseconds(10));
+      if (pause == async::Outcome::cancelled) co_return;
     }
   }
 }
 
+bool HttpServer::evict_idle(Worker& worker) {
+  // The connection that has waited longest without sending a complete request: an idle or
+  // dribbling client, never a request being answered.
+  auto victim = worker.connections.end();
+  for (auto it = worker.connections.begin(); it != worker.connections.end(); ++it) {
+    if (!it->second.busy && (victim == worker.connections.end() ||
+                             it->second.waiting_since < victim->second.waiting_since)) {
+      victim = it;
+    }
+  }
+  if (victim == worker.connections.end()) return false;
+  worker.loop.cancel_scope(victim->second.scope);
+  worker.connections.erase(victim);
+  return true;
+}
+
 void HttpServer::admit(Worker& worker, int fd) {
-  if (worker.connections.size() >= per_worker_cap_) {
-    // Make room by dropping the connection that has waited longest without sending a
-    // complete request: an idle or dribbling client, never a request being answered.
-    auto victim = worker.connections.end();
-    for (auto it = worker.connections.begin(); it != worker.connections.end(); ++it) {
-      if (!it->second.busy && (victim == worker.connections.end() ||
-                               it->second.waiting_since < victim->second.waiting_since)) {
-        victim = it;
-      }
-    }
-    if (victim == worker.connections.end()) {
-      ::close(fd);
-      return;
-    }
-    worker.loop.cancel_scope(victim->second.scope);
-    worker.connections.erase(victim);
+  if (worker.connections.size() >= per_worker_cap_ && !evict_idle(worker)) {
+    ::close(fd);
+    return;
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -203,6 +239,10 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
         it->second.busy = false;
         it->second.waiting_since = Clock::now();
       }
+      // A client that pipelines requests and reads fast never makes a read or write wait,
+      // so without this it would keep the loop to itself while health checks queue.
+      const async::Outcome turn = co_await async::sleep_until(Clock::now());
+      if (turn == async::Outcome::cancelled) co_return;
     }
   } catch (const StreamError&) {
     // A slow, vanished or broken peer: dropping it is the whole answer.

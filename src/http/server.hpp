@@ -53,6 +53,7 @@ class HttpServer {
 
   async::Task<void> accept_loop(Worker& worker);
   void admit(Worker& worker, int fd);
+  bool evict_idle(Worker& worker);
   async::Task<void> serve(Worker& worker, std::uint64_t id, int fd);
 
   const config::AgentConfig config_;

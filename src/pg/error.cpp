@@ -55,6 +55,11 @@ std::string classify(std::string_view sqlstate, std::string_view message) {
     return "auth";
   }
   if (contains(message, "timeout expired") || contains(message, "timed out")) return "timeout";
+  if (contains(message, "could not translate host name")) return "dns";
+  if (contains(message, "SSL error") || contains(message, "certificate") ||
+      contains(message, "does not match host name") || contains(message, "SSL SYSCALL")) {
+    return "tls";
+  }
   if (contains(message, "server closed the connection unexpectedly") ||
       contains(message, "Connection reset by peer") || contains(message, "Broken pipe") ||
       contains(message, "no connection to the server") ||

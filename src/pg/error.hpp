@@ -12,7 +12,8 @@ enum class Phase : std::uint8_t { connect, pre_ping, acquire, query };
 std::string_view to_string(Phase phase) noexcept;
 
 // A database operation that failed. `reason` is from the bounded set used as a metric
-// label: timeout, refused, auth, too_many_connections, shutdown, sqlstate_<class>, other.
+// label: timeout, refused, auth, too_many_connections, shutdown, dns, tls,
+// sqlstate_<class>, other.
 // The message is already redacted. `connection_usable` tells a pool whether it may keep
 // the connection (an SQL error) or must discard it (a broken or timed-out session).
 class Error : public std::runtime_error {

@@ -24,7 +24,11 @@ TEST_CASE("libpq's client-side messages map to reasons", "[error]") {
                  "directory") == "refused");
   CHECK(classify("", "fe_sendauth: no password supplied") == "auth");
   CHECK(classify("", "server closed the connection unexpectedly") == "shutdown");
-  CHECK(classify("", "could not translate host name \"nope\" to address") == "other");
+  CHECK(classify("", "could not translate host name \"nope\" to address") == "dns");
+  CHECK(classify("", "SSL error: certificate verify failed") == "tls");
+  CHECK(classify("", "server certificate for \"localhost\" does not match host name \"db\"") ==
+        "tls");
+  CHECK(classify("", "something new") == "other");
 }
 
 TEST_CASE("verbose messages give up their SQLSTATE and lose the source location", "[error]") {
