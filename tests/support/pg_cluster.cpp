@@ -18,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "async/blocking.hpp"
 #include "net.hpp"
@@ -72,7 +73,67 @@ pid_t parent_pid_of(pid_t pid) {
   return ppid;
 }
 
+// `openssl req` arguments plus a fresh unencrypted P-256 key written to `key_path` and the
+// subject CN. P-256, not RSA: RSA key generation would cost a noticeable part of every test.
+std::vector<std::string> with_new_key(std::vector<std::string> req_args,
+                                      const std::string& key_path, const std::string& cn) {
+  req_args.insert(req_args.end(), {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                   "-nodes", "-keyout", key_path, "-subj", "/CN=" + cn});
+  return req_args;
+}
+
 }  // namespace
+
+TestCa::TestCa(const std::string& common_name) {
+  char pattern[] = "/tmp/pgvitals-ca-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+  // Certificates readable by anyone (an agent under another user, say); keys are 0600.
+  ::chmod(dir_.c_str(), 0755);
+  cert_ = dir_ + "/ca.crt";
+  key_ = dir_ + "/ca.key";
+  try {
+    run_command(with_new_key(
+        {"openssl", "req", "-x509", "-new", "-days", "2", "-out", cert_, "-addext",
+         "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"},
+        key_, common_name));
+    ::chmod(key_.c_str(), 0600);
+    ::chmod(cert_.c_str(), 0644);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    throw;
+  }
+}
+
+TestCa::~TestCa() {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+TestCa::Issued TestCa::issue(const std::string& name, const std::string& common_name,
+                             const std::string& san, bool server) const {
+  const std::string base = dir_ + "/" + name;
+  Issued out{base + ".crt", base + ".key"};
+  const std::string csr = base + ".csr";
+  const std::string ext = base + ".ext";
+  {
+    std::ofstream f(ext, std::ios::trunc);
+    f << "basicConstraints=CA:FALSE\n"
+      << "extendedKeyUsage=" << (server ? "serverAuth" : "clientAuth") << "\n";
+    if (!san.empty()) f << "subjectAltName=" << san << "\n";
+  }
+  run_command(with_new_key({"openssl", "req", "-new", "-out", csr}, out.key, common_name));
+  run_command({"openssl", "x509", "-req", "-in", csr, "-CA", cert_, "-CAkey", key_,
+               "-CAcreateserial", "-CAserial", dir_ + "/ca.srl", "-out", out.cert, "-days", "2",
+               "-extfile", ext});
+  ::unlink(csr.c_str());
+  ::unlink(ext.c_str());
+  // libpq refuses a client key that group or others may read.
+  ::chmod(out.key.c_str(), 0600);
+  ::chmod(out.cert.c_str(), 0644);
+  return out;
+}
 
 std::string pg_bindir() {
   if (const char* env = std::getenv("PGVITALS_PG_BINDIR")) return env;
@@ -125,6 +186,9 @@ std::string ensure_template() {
 
 PgCluster::PgCluster(ClusterOptions options)
     : options_(std::move(options)), password_(random_password()) {
+  if (options_.hostssl_only && !options_.tls) {
+    throw std::invalid_argument("ClusterOptions: hostssl_only needs tls");
+  }
   const std::string tmpl = ensure_template();
   char pattern[] = "/tmp/pgvitals-pg-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -133,8 +197,45 @@ PgCluster::PgCluster(ClusterOptions options)
   // The copy keeps the template's owner (postgres) because it runs as that user.
   run_command({"cp", "-a", tmpl + "/.", dir_ + "/"}, kServerUser);
   ::chmod(dir_.c_str(), 0700);
+  if (options_.tls) setup_tls();
   write_hba();
   start();
+}
+
+void PgCluster::setup_tls() {
+  ca_ = std::make_unique<TestCa>();
+  const TestCa::Issued server = ca_->issue("server", "localhost", "DNS:localhost,IP:127.0.0.1",
+                                           /*server=*/true);
+  client_ = ca_->issue("client", "pgvitals");
+  // The server insists that its key belongs to it and is 0600; it reads all three as
+  // the postgres user, which cannot enter the CA's directory.
+  const std::pair<std::string, std::string> copies[] = {
+      {server.cert, "server.crt"}, {server.key, "server.key"}, {ca_->cert(), "root.crt"}};
+  for (const auto& [from, name] : copies) {
+    const std::string to = dir_ + "/" + name;
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+    chown_to_server_user(to);
+    ::chmod(to.c_str(), 0600);
+  }
+}
+
+const TestCa& PgCluster::tls() const {
+  if (!ca_) throw std::logic_error("PgCluster: TLS files need ClusterOptions::tls");
+  return *ca_;
+}
+
+const std::string& PgCluster::ca_cert() const {
+  return tls().cert();
+}
+
+const std::string& PgCluster::client_cert() const {
+  tls();
+  return client_.cert;
+}
+
+const std::string& PgCluster::client_key() const {
+  tls();
+  return client_.key;
 }
 
 PgCluster::~PgCluster() {
@@ -154,9 +255,20 @@ PgCluster::~PgCluster() {
 void PgCluster::write_hba() const {
   const std::string method = options_.password_auth ? "scram-sha-256" : "trust";
   std::ofstream hba(dir_ + "/pg_hba.conf", std::ios::trunc);
-  hba << "local all all trust\n"
-      << "host all all 127.0.0.1/32 " << method << "\n"
-      << "host all all ::1/128 " << method << "\n";
+  hba << "local all all trust\n";
+  if (options_.tls) {
+    // The client certificate says CN=pgvitals; pg_ident lets that name log in as certuser.
+    hba << "hostssl all certuser 127.0.0.1/32 cert map=client_cert\n";
+    std::ofstream ident(dir_ + "/pg_ident.conf", std::ios::trunc);
+    ident << "client_cert pgvitals certuser\n";
+  }
+  const std::string type = options_.hostssl_only ? "hostssl" : "host";
+  hba << type << " all all 127.0.0.1/32 " << method << "\n"
+      << type << " all all ::1/128 " << method << "\n";
+  if (options_.hostssl_only) {
+    hba << "hostnossl all all 127.0.0.1/32 reject\n"
+        << "hostnossl all all ::1/128 reject\n";
+  }
 }
 
 void PgCluster::spawn() {
@@ -181,6 +293,11 @@ void PgCluster::spawn() {
                                    "shared_buffers=16MB",
                                    "-c",
                                    "log_min_messages=warning"};
+  if (options_.tls) {
+    args.insert(args.end(), {"-c", "ssl=on", "-c", "ssl_cert_file=" + dir_ + "/server.crt", "-c",
+                             "ssl_key_file=" + dir_ + "/server.key", "-c",
+                             "ssl_ca_file=" + dir_ + "/root.crt"});
+  }
   for (const auto& s : options_.settings) {
     args.push_back("-c");
     args.push_back(s);
@@ -230,7 +347,8 @@ void PgCluster::start() {
   }
   if (!initialised_) {
     admin("CREATE ROLE pgvitals LOGIN PASSWORD " + quote_literal(password_) +
-          " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " + quote_literal(password_));
+          " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " + quote_literal(password_) +
+          (options_.tls ? "; CREATE ROLE certuser LOGIN" : ""));
     initialised_ = true;
   }
 }

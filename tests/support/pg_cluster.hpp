@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,44 @@ struct ClusterOptions {
   bool password_auth = true;
   int max_connections = 40;
   std::vector<std::string> settings;  // extra "name=value" server settings
+  // A fresh CA per cluster (see TestCa), a server certificate for localhost / 127.0.0.1
+  // signed by it, ssl=on, and client certificates verified against it. Adds a role
+  // `certuser` that logs in over TLS with the client certificate (CN=pgvitals, mapped to
+  // certuser by pg_ident) under `cert` auth.
+  bool tls = false;
+  // Needs `tls`: loopback TCP only as hostssl, plain-TCP connections rejected (28000).
+  bool hostssl_only = false;
+};
+
+// A throwaway self-signed certificate authority, made with the openssl CLI in its own temp
+// directory (removed by the destructor). A cluster's TLS setup uses one; a test makes a
+// second one to play the CA that did not sign the server's certificate.
+class TestCa {
+ public:
+  explicit TestCa(const std::string& common_name = "pgvitals test CA");
+  ~TestCa();
+  TestCa(const TestCa&) = delete;
+  TestCa& operator=(const TestCa&) = delete;
+  TestCa(TestCa&&) = delete;
+  TestCa& operator=(TestCa&&) = delete;
+
+  struct Issued {
+    std::string cert;  // PEM, world-readable
+    std::string key;   // PEM, unencrypted, mode 0600
+  };
+  // A leaf certificate signed by this CA, written as <dir>/<name>.crt and <name>.key.
+  // `san` is an openssl subjectAltName value such as "DNS:localhost,IP:127.0.0.1";
+  // `server` picks the extended key usage (serverAuth, else clientAuth).
+  Issued issue(const std::string& name, const std::string& common_name, const std::string& san = "",
+               bool server = false) const;
+
+  const std::string& dir() const noexcept { return dir_; }
+  const std::string& cert() const noexcept { return cert_; }  // ca.crt, world-readable
+
+ private:
+  std::string dir_;
+  std::string cert_;
+  std::string key_;
 };
 
 enum class StopMode { smart, fast, immediate };
@@ -59,6 +98,13 @@ class PgCluster {
   // key=value DSN over the Unix socket as the superuser, no password needed.
   std::string admin_dsn(const std::string& dbname = "postgres") const;
 
+  // With ClusterOptions::tls (else these throw std::logic_error): the CA that signed the
+  // server certificate (CN=localhost, SAN DNS:localhost and IP:127.0.0.1), and a client
+  // certificate (CN=pgvitals) with its key (mode 0600), all readable by this process.
+  const std::string& ca_cert() const;
+  const std::string& client_cert() const;
+  const std::string& client_key() const;
+
   // Runs SQL as the superuser over the socket (blocking, 10 s deadline).
   pg::Result admin(const std::string& sql);
   pg::Connection admin_connection(const std::string& application_name = "pgvitals-test");
@@ -68,10 +114,14 @@ class PgCluster {
   void spawn();
   void wait_ready();
   void write_hba() const;
+  void setup_tls();
+  const TestCa& tls() const;
   std::vector<pid_t> children() const;
   void signal_all(int sig, bool children_first) const;
 
   ClusterOptions options_;
+  std::unique_ptr<TestCa> ca_;
+  TestCa::Issued client_;
   std::string dir_;
   std::string password_;
   int port_ = 0;

@@ -23,6 +23,23 @@ Watcher::~Watcher() {
   thread_.join();
 }
 
+void Watcher::catch_up(const std::string& path) const {
+  const auto now = std::chrono::steady_clock::now();
+  const auto until = now + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
+        if (it->path == path) {
+          if (it->at >= now) return;
+          break;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 std::vector<Watcher::Sample> Watcher::samples() const {
   std::lock_guard lock(mutex_);
   return samples_;

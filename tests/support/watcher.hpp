@@ -30,6 +30,9 @@ class Watcher {
   Watcher& operator=(Watcher&&) = delete;
 
   std::vector<Sample> samples() const;
+  // Waits until the watcher has asked `path` again after this call: the other thread's
+  // view of the agent has caught up with what the caller just saw.
+  void catch_up(const std::string& path = "/healthz") const;
   // The slowest answer to `path` since `from` (seconds); 0 if none.
   double slowest(const std::string& path, std::chrono::steady_clock::time_point from) const;
   // Answers to `path` since `from` that were not `status` (or no answer at all).

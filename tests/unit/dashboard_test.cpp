@@ -247,8 +247,7 @@ std::vector<std::string> unknown_metrics(const std::string& expr, const Exported
 }
 
 const Exported& live_metrics() {
-  static const Exported e =
-      exported_metrics(read_file(kSourceDir / "docs/metrics-sample.prom"));
+  static const Exported e = exported_metrics(read_file(kSourceDir / "docs/metrics-sample.prom"));
   return e;
 }
 

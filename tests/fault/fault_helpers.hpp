@@ -1,0 +1,82 @@
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+#include "watcher.hpp"
+
+namespace pgv::testing {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Interval 1 s, timeout 0.5 s: detection is due within 1.5 s, recovery within 2 s.
+inline constexpr double kInterval = 1.0;
+inline constexpr double kTimeout = 0.5;
+// Scheduling margin on a loaded 2-core machine, on top of each bound.
+inline constexpr double kSlack = 0.3;
+
+inline long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      status >> value;
+      return value;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+// What every fault scenario asserts about the agent while and after the fault.
+struct FaultReport {
+  explicit FaultReport(std::string name) : scenario(std::move(name)) {}
+  std::string scenario;
+  std::optional<double> detected;   // seconds from the fault to /healthz 503
+  std::optional<double> recovered;  // seconds from the end of the fault to /healthz 200
+  double slowest_healthz = 0;
+  double slowest_metrics = 0;
+  int livez_misses = 0;
+
+  void print() const {
+    std::cout << "fault " << scenario << ": detected "
+              << (detected ? std::to_string(*detected) + " s" : std::string("-")) << ", recovered "
+              << (recovered ? std::to_string(*recovered) + " s" : std::string("-"))
+              << ", slowest /healthz " << slowest_healthz * 1e3 << " ms, slowest /metrics "
+              << slowest_metrics * 1e3 << " ms, /livez misses " << livez_misses << "\n";
+  }
+};
+
+inline void check_always_answered(const Watcher& w, SteadyClock::time_point from, FaultReport& r) {
+  r.slowest_healthz = w.slowest("/healthz", from);
+  r.slowest_metrics = w.slowest("/metrics", from);
+  r.livez_misses = w.count_not("/livez", 200, from);
+  CHECK(r.livez_misses == 0);
+  CHECK(r.slowest_healthz < 0.05);
+  CHECK(r.slowest_metrics < 0.05);
+}
+
+// The newest failure trace of `probe` on any target, or null.
+inline nlohmann::json last_trace(const AgentProcess& agent,
+                                 const std::string& probe = "connectivity") {
+  const auto body =
+      nlohmann::json::parse(agent.get("/debug/failures?limit=256").body, nullptr, false);
+  if (!body.is_object()) return nullptr;
+  for (const auto& f : body["failures"]) {
+    if (f.value("probe", "") == probe) return f;
+  }
+  return nullptr;
+}
+
+inline std::string field(const nlohmann::json& trace, const char* name) {
+  return trace.is_object() ? trace.value(name, "") : "";
+}
+
+}  // namespace pgv::testing
