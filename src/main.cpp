@@ -5,6 +5,7 @@
 
 #include "app/agent.hpp"
 #include "app/check.hpp"
+#include "config/redact.hpp"
 #include "version.hpp"
 
 namespace {
@@ -54,7 +55,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11 quotes the arguments it did not expect, which may be a DSN pasted in the
+    // wrong place: the message goes through the redaction helper, not app.exit().
+    std::fprintf(stderr, "%s\nRun with --help for more information.\n",
+                 pgv::config::redact(e.what()).c_str());
     return 2;  // a bad flag is bad configuration
   }
   if (run->parsed()) return pgv::app::run_agent(run_flags, check_config);

@@ -42,22 +42,61 @@ std::size_t value_end(std::string_view text, std::size_t start, bool in_uri_quer
   return std::min(i, text.size());
 }
 
-// Values of password=... and sslpassword=... pairs (URI query or key=value form).
+// The end of a value written as YAML/JSON `key: value`: the rest of the line (a plain
+// YAML scalar may hold blanks), or a quoted value up to its closing quote.
+std::size_t colon_value_end(std::string_view text, std::size_t start) {
+  if (start < text.size() && (text[start] == '\'' || text[start] == '"')) {
+    const char quote = text[start];
+    std::size_t i = start + 1;
+    while (i < text.size() && text[i] != quote) i += (text[i] == '\\') ? 2 : 1;
+    return std::min(text.size(), i + 1);
+  }
+  // Already redacted (a later pass over `"password": ***, ...`): leave the rest alone.
+  if (text.substr(start, kRedacted.size()) == kRedacted) {
+    const std::size_t after = start + kRedacted.size();
+    if (after == text.size() || is_space(text[after]) || text[after] == ',' || text[after] == '}' ||
+        text[after] == ']') {
+      return start;
+    }
+  }
+  std::size_t i = start;
+  while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+  return i;
+}
+
+// Values of password=..., sslpassword=... (URI query or key=value form) and of the same
+// keys or bearer_token written `key: value` (YAML, JSON, a misquoted config file echoed
+// in an error). A colon must be followed by a blank or a quote, so the user-info of
+// `postgresql://password:x@host` is left to find_userinfo_passwords.
 void find_pair_values(std::string_view text, std::vector<Span>& spans) {
-  for (std::size_t i = 0; i + 8 <= text.size(); ++i) {
-    if (!iequals_at(text, i, "password")) continue;
-    const bool starts_word =
-        i == 0 || !is_word_char(text[i - 1]) ||
-        (i >= 3 && iequals_at(text, i - 3, "ssl") && (i == 3 || !is_word_char(text[i - 4])));
+  static constexpr std::string_view kKeys[] = {"password", "bearer_token"};
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    std::string_view key;
+    for (const std::string_view k : kKeys) {
+      if (iequals_at(text, i, k)) key = k;
+    }
+    if (key.empty()) continue;
+    const bool starts_word = i == 0 || !is_word_char(text[i - 1]) ||
+                             (key == "password" && i >= 3 && iequals_at(text, i - 3, "ssl") &&
+                              (i == 3 || !is_word_char(text[i - 4])));
     if (!starts_word) continue;
-    std::size_t j = i + 8;
+    std::size_t j = i + key.size();
+    if (j < text.size() && (text[j] == '"' || text[j] == '\'')) ++j;  // "password": ...
     while (j < text.size() && text[j] == ' ') ++j;
-    if (j >= text.size() || text[j] != '=') continue;
+    if (j >= text.size() || (text[j] != '=' && text[j] != ':')) continue;
+    const bool colon = text[j] == ':';
+    // `auth.basic.password: missing` is a key path in a message of ours, not a value.
+    const bool ssl_prefixed = i >= 3 && iequals_at(text, i - 3, "ssl");
+    const std::size_t key_start = ssl_prefixed ? i - 3 : i;
+    if (colon && key_start > 0 && text[key_start - 1] == '.') continue;
     ++j;
-    while (j < text.size() && text[j] == ' ') ++j;
+    if (colon && j < text.size() && !is_space(text[j]) && text[j] != '"' && text[j] != '\'') {
+      continue;
+    }
+    while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
     const bool in_uri_query = i > 0 && (text[i - 1] == '?' || text[i - 1] == '&' ||
                                         (i > 3 && (text[i - 4] == '?' || text[i - 4] == '&')));
-    const std::size_t end = value_end(text, j, in_uri_query);
+    const std::size_t end = colon ? colon_value_end(text, j) : value_end(text, j, in_uri_query);
     if (end > j) spans.push_back({j, end});
     i = end == 0 ? i : end - 1;
   }
@@ -170,14 +209,18 @@ std::string redact_once(std::string_view text) {
 
 std::string redact(std::string_view text) {
   // Shapes can overlap (a URI inside a quoted password=...), and a pass over what one pass
-  // left may find another. Passes only shorten the text, so this reaches a fixed point,
-  // which also makes redact idempotent.
+  // left may find another, so passes repeat until nothing changes, which also makes
+  // redact idempotent. Text built to peel one layer per pass (found by the fuzzer) could
+  // keep that going for long: past a bound, everything from the first secret on is hidden,
+  // which over-covers but settles at once.
   std::string out = redact_once(text);
-  for (int pass = 0; pass < 8; ++pass) {
+  for (int pass = 0; pass < 32; ++pass) {
     std::string again = redact_once(out);
-    if (again == out) break;
+    if (again == out) return out;
     out = std::move(again);
   }
+  const std::vector<Span> spans = secret_spans(out);
+  if (!spans.empty()) out = out.substr(0, spans.front().begin) + std::string(kRedacted);
   return out;
 }
 

@@ -9,8 +9,9 @@ namespace pgv::config {
 inline constexpr std::string_view kRedacted = "***";
 
 // Removes credentials that text may carry in recognisable shapes: the password of a
-// URI's user-info (`postgresql://user:PASS@host`) and the value of any `password=` or
-// `sslpassword=` pair, quoted or not, in URIs, key=value strings and libpq messages.
+// URI's user-info (`postgresql://user:PASS@host`), the value of any `password=` or
+// `sslpassword=` pair, quoted or not, in URIs, key=value strings and libpq messages, and
+// the value of `password: ...` / `bearer_token: ...` written as YAML or JSON.
 std::string redact(std::string_view text);
 
 // The secrets of one target, known by value. scrub() removes every occurrence (also

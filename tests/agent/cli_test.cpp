@@ -39,6 +39,15 @@ TEST_CASE("bad configuration exits 2 with a message naming the key", "[agent][cl
   }
   CHECK(run_agent_once({"run", "--interval", "soon"}, env).exit_code == 2);
   CHECK(run_agent_once({"run", "--no-such-flag"}, env).exit_code == 2);
+  // A DSN pasted where no argument is expected is quoted back without its password.
+  for (const std::string stray :
+       {"postgresql://u:CANARY-argv@h/db", "host=h password=CANARY-argv user=u"}) {
+    const auto r = run_agent_once({"run", stray}, env);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("not expected") != std::string::npos);
+    CHECK(r.output.find("CANARY-argv") == std::string::npos);
+  }
   const auto no_targets = run_agent_once({"run"}, {});
   CHECK(no_targets.exit_code == 2);
   CHECK(no_targets.output.find("DATABASE_URL") != std::string::npos);

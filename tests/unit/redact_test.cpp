@@ -20,6 +20,22 @@ TEST_CASE("redact removes the password of a URI's user-info", "[redact]") {
   CHECK(redact("postgresql://db:5432/x") == "postgresql://db:5432/x");
 }
 
+TEST_CASE("redact removes password: and bearer_token: values written as YAML or JSON", "[redact]") {
+  // A config file quoted by mistake is one scalar, and its error message shows it.
+  CHECK(redact("auth: basic: user: u password: s~/Srutpw") == "auth: basic: user: u password: ***");
+  CHECK(redact("password: two words\nnext: line") == "password: ***\nnext: line");
+  CHECK(redact("{\"password\": \"x y\", \"user\": \"u\"}") ==
+        "{\"password\": ***, \"user\": \"u\"}");
+  CHECK(redact("bearer_token: abc.def") == "bearer_token: ***");
+  // A URI whose user is called "password" keeps its shape; only the password goes.
+  CHECK(redact("postgresql://password:pw@db/x") == "postgresql://password:***@db/x");
+  CHECK(redact("the password: field is required") == "the password: ***");
+  // A dotted key path is one of our own messages naming a setting, not a value.
+  CHECK(redact("config: auth.basic.password: missing") == "config: auth.basic.password: missing");
+  CHECK(redact("FATAL:  password authentication failed for user \"app\"") ==
+        "FATAL:  password authentication failed for user \"app\"");
+}
+
 TEST_CASE("redact removes password= values in key=value strings and URI queries", "[redact]") {
   CHECK(redact("host=db password=CANARY-s3cr3t user=app") == "host=db password=*** user=app");
   CHECK(redact("host=db password = 'with space' user=app") == "host=db password = *** user=app");
