@@ -20,6 +20,7 @@ struct Pooled {
   pg::Connection conn;
   Clock::time_point created{};
   bool needs_drain = false;  // a ROLLBACK was sent on return and its answer is unread
+  bool reused = false;       // handed out again from the pool, rather than just opened
 };
 
 // What an acquirer got from the pool's books: a pooled connection, the right to open one,

@@ -22,6 +22,16 @@ pg::Connection& Lease::connection() {
   return item_->conn;
 }
 
+void Lease::invalidate() noexcept {
+  if (!core_ || !item_) return;
+  try {
+    core_->close_connection(*item_, CloseReason::invalidated);
+  } catch (...) {
+  }
+  item_.reset();
+  release();
+}
+
 void Lease::release() noexcept {
   if (!core_) return;
   auto core = std::exchange(core_, nullptr);

@@ -27,6 +27,10 @@ class Lease {
   Clock::time_point created() const noexcept {
     return item_ ? item_->created : Clock::time_point{};
   }
+  // Whether the connection came from the pool's idle set (it may have died there).
+  bool reused() const noexcept { return item_ && item_->reused; }
+  // Closes a connection found dead (counted as invalidated) and gives the slot back.
+  void invalidate() noexcept;
 
   // Returns the connection now instead of at destruction.
   void release() noexcept;

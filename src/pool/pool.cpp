@@ -76,7 +76,8 @@ pg::Error pool_error(std::string reason, const std::string& message) {
 }
 
 // Makes a pooled connection fit to hand out; false when it had to be discarded.
-async::Task<bool> revalidate(std::shared_ptr<Core> core, Pooled& item, Deadline deadline) {
+async::Task<bool> revalidate(std::shared_ptr<Core> core, Pooled& item, Deadline deadline,
+                             bool pre_ping) {
   if (Clock::now() - item.created >= core->options().recycle) {
     core->close_connection(item, CloseReason::recycled);
     co_return false;
@@ -94,7 +95,7 @@ async::Task<bool> revalidate(std::shared_ptr<Core> core, Pooled& item, Deadline 
     }
     item.needs_drain = false;
   }
-  if (!core->options().pre_ping) co_return true;
+  if (!core->options().pre_ping || !pre_ping) co_return true;
 
   const Clock::time_point ping_started = Clock::now();
   try {
@@ -128,7 +129,7 @@ async::Task<Pooled> open(std::shared_ptr<Core> core, Deadline deadline) {
 }
 
 async::Task<std::optional<Lease>> checkout(std::shared_ptr<Core> core, Deadline deadline,
-                                           bool may_wait) {
+                                           bool may_wait, bool pre_ping) {
   const Clock::time_point start = Clock::now();
   const Deadline queue_until = std::min(deadline, start + core->options().timeout);
   Taken taken = co_await TakeOrWait(core, queue_until, may_wait);
@@ -156,7 +157,8 @@ async::Task<std::optional<Lease>> checkout(std::shared_ptr<Core> core, Deadline 
   std::optional<Pooled>& item = LeaseAccess::item(lease);
   if (taken.grant.item) {
     item = std::move(taken.grant.item);
-    const bool fit = co_await revalidate(core, *item, deadline);
+    item->reused = true;
+    const bool fit = co_await revalidate(core, *item, deadline, pre_ping);
     if (!fit) item.reset();
   }
   if (!item) item = co_await open(core, deadline);
@@ -164,8 +166,8 @@ async::Task<std::optional<Lease>> checkout(std::shared_ptr<Core> core, Deadline 
   co_return std::optional<Lease>(std::move(lease));
 }
 
-async::Task<Lease> acquire_waiting(std::shared_ptr<Core> core, Deadline deadline) {
-  std::optional<Lease> lease = co_await checkout(std::move(core), deadline, true);
+async::Task<Lease> acquire_waiting(std::shared_ptr<Core> core, Deadline deadline, bool pre_ping) {
+  std::optional<Lease> lease = co_await checkout(std::move(core), deadline, true, pre_ping);
   co_return std::move(*lease);
 }
 
@@ -186,12 +188,12 @@ Pool::~Pool() {
   close();
 }
 
-async::Task<Lease> Pool::acquire(Deadline deadline) {
-  return acquire_waiting(core_, deadline);
+async::Task<Lease> Pool::acquire(Deadline deadline, bool pre_ping) {
+  return acquire_waiting(core_, deadline, pre_ping);
 }
 
 async::Task<std::optional<Lease>> Pool::try_acquire(Deadline deadline) {
-  return checkout(core_, deadline, false);
+  return checkout(core_, deadline, false, true);
 }
 
 async::Task<void> Pool::maintain(Deadline deadline) {

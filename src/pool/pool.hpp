@@ -27,7 +27,9 @@ class Pool {
   // Waits for a free slot until min(deadline, now + options.timeout); connecting and
   // pre-ping are bounded by `deadline`. Throws pg::Error: phase acquire with reason
   // timeout when no slot freed up (counted), phase connect or pre_ping otherwise.
-  async::Task<Lease> acquire(Deadline deadline);
+  // `pre_ping = false` skips the round trip for a caller whose own first statement proves
+  // the connection (and who retries on a fresh one when it fails, see Lease::reused()).
+  async::Task<Lease> acquire(Deadline deadline, bool pre_ping = true);
   // Like acquire, but returns nullopt at once instead of queueing when every slot is taken.
   async::Task<std::optional<Lease>> try_acquire(Deadline deadline);
   // Replaces idle connections past `recycle` and opens one if none is alive (min_idle).

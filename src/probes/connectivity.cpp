@@ -3,9 +3,22 @@
 namespace pgv::probes {
 
 async::Task<void> ConnectivityProbe::execute(ProbeContext& ctx, ProbeResult& result) {
-  pool::Lease lease = co_await acquire(ctx, result);
-  const pg::Result rows = co_await query(ctx, result, lease.connection(), kSql);
-  result.in_recovery = rows.rows() == 1 && rows.get(0, 0) == "t";
+  // SELECT itself proves the connection, so no pre-ping round trip first: the reported
+  // latency is one round trip. A pooled connection that died while idle (a restart, a
+  // terminated backend) is retried once on a fresh one, so it never reads as an outage.
+  for (int attempt = 0;; ++attempt) {
+    pool::Lease lease = co_await acquire(ctx, result, false);
+    try {
+      const pg::Result rows = co_await query(ctx, result, lease.connection(), kSql);
+      result.in_recovery = rows.rows() == 1 && rows.get(0, 0) == "t";
+      co_return;
+    } catch (const pg::Error& e) {
+      const bool stale = attempt == 0 && lease.reused() && !e.connection_usable() &&
+                         e.reason() != "timeout" && Clock::now() < ctx.deadline;
+      if (!stale) throw;
+    }
+    lease.invalidate();
+  }
 }
 
 }  // namespace pgv::probes

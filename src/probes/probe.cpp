@@ -43,9 +43,9 @@ async::Task<pg::Result> Probe::query(ProbeContext& ctx, ProbeResult& result, pg:
   co_return r;
 }
 
-async::Task<pool::Lease> Probe::acquire(ProbeContext& ctx, ProbeResult& result) {
+async::Task<pool::Lease> Probe::acquire(ProbeContext& ctx, ProbeResult& result, bool pre_ping) {
   const Clock::time_point start = Clock::now();
-  pool::Lease lease = co_await ctx.pool.acquire(ctx.deadline);
+  pool::Lease lease = co_await ctx.pool.acquire(ctx.deadline, pre_ping);
   result.add_phase("acquire", seconds_between(start, Clock::now()));
   co_return lease;
 }

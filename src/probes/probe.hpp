@@ -46,7 +46,8 @@ class Probe {
   static async::Task<pg::Result> query(ProbeContext& ctx, ProbeResult& result, pg::Connection& conn,
                                        std::string sql, std::string phase = "query");
   // Checks a connection out of the target's pool, recording the time as phase "acquire".
-  static async::Task<pool::Lease> acquire(ProbeContext& ctx, ProbeResult& result);
+  static async::Task<pool::Lease> acquire(ProbeContext& ctx, ProbeResult& result,
+                                          bool pre_ping = true);
 };
 
 }  // namespace pgv::probes
