@@ -1,4 +1,6 @@
 // The CLI only: parse flags, hand over to app::run_agent / app::run_check.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -26,6 +28,12 @@ void add_common_flags(CLI::App& cmd, pgv::config::FlagOverrides& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc raises its mmap threshold each time a large block is freed, after which the
+  // megabytes of a big /metrics rendering come from the heap and stay resident for good;
+  // a fixed threshold returns them at once. Two arenas, not one per thread: the threads
+  // mostly sleep, and every arena keeps its own free memory.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  ::mallopt(M_ARENA_MAX, 2);
   // Before any thread exists, so every thread inherits the mask and only sigwait sees them.
   pgv::app::block_agent_signals();
 

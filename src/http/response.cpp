@@ -29,16 +29,21 @@ const char* reason_phrase(int status) noexcept {
   }
 }
 
-std::string serialize(const Response& r, bool keep_alive, bool head_only) {
+std::string serialize_head(const Response& r, bool keep_alive) {
   std::string out;
-  out.reserve(r.body.size() + 256);
+  out.reserve(256);
   out += "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(r.payload().size()) + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
-  if (!head_only) out += r.body;
+  return out;
+}
+
+std::string serialize(const Response& r, bool keep_alive, bool head_only) {
+  std::string out = serialize_head(r, keep_alive);
+  if (!head_only) out += r.payload();
   return out;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,11 +15,18 @@ struct Response {
   int status = 200;
   std::string content_type = kTextPlain;
   std::string body;
+  // Used instead of `body` when set: a large body shared with other responses (the
+  // cached /metrics exposition), sent without being copied.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+
+  std::string_view payload() const noexcept { return shared_body ? *shared_body : body; }
 };
 
 // The bytes on the wire. `head_only` answers a HEAD request (same headers, no body).
 std::string serialize(const Response& response, bool keep_alive, bool head_only);
+// Status line and headers only, for sending a large payload() after them uncopied.
+std::string serialize_head(const Response& response, bool keep_alive);
 const char* reason_phrase(int status) noexcept;
 
 }  // namespace pgv::http

@@ -93,7 +93,7 @@ Response Router::handle(const Request& req) const {
     r = text(a.status, a.body);
   } else if (path == "/metrics") {
     r.content_type = kMetricsType;
-    r.body = telemetry_.metrics.serialize();
+    r.shared_body = telemetry_.metrics.exposition();
   } else if (path == "/debug/failures") {
     std::size_t limit = telemetry_.failures.capacity();
     if (req.has_param("limit")) {

@@ -19,6 +19,7 @@ namespace pgv::http {
 namespace {
 
 constexpr int kMaxRequestsPerConnection = 1000;
+constexpr std::size_t kCoalesceBytes = 64 * 1024;
 
 int open_listener(const std::string& host, int port, int* bound_port) {
   addrinfo hints{};
@@ -203,14 +204,16 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
         Response r;
         r.status = parsed.status == ParseStatus::too_large ? 431 : 400;
         r.body = (parsed.error.empty() ? std::string("bad request") : parsed.error) + "\n";
-        co_await stream.write_all(serialize(r, false, false), write_deadline);
+        const std::string wire = serialize(r, false, false);
+        co_await stream.write_all(wire, write_deadline);
         co_return;
       }
       if (request.content_length > limits.max_request_bytes) {
         Response r;
         r.status = 413;
         r.body = "request body too large\n";
-        co_await stream.write_all(serialize(r, false, false), write_deadline);
+        const std::string wire = serialize(r, false, false);
+        co_await stream.write_all(wire, write_deadline);
         co_return;
       }
       buffer.erase(0, parsed.consumed);
@@ -232,8 +235,18 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
         response.body = "internal error\n";
       }
       const bool keep_alive = request.keep_alive && served + 1 < kMaxRequestsPerConnection;
-      co_await stream.write_all(serialize(response, keep_alive, request.method == "HEAD"),
-                                write_deadline);
+      // Small answers go out in one write; a large payload (a fleet's /metrics is
+      // megabytes) follows its headers without being copied into one buffer first.
+      const bool head_only = request.method == "HEAD";
+      const std::string_view payload = response.payload();
+      if (head_only || payload.size() <= kCoalesceBytes) {
+        const std::string wire = serialize(response, keep_alive, head_only);
+        co_await stream.write_all(wire, write_deadline);
+      } else {
+        const std::string head = serialize_head(response, keep_alive);
+        co_await stream.write_all(head, write_deadline);
+        co_await stream.write_all(payload, write_deadline);
+      }
       if (!keep_alive) co_return;
       if (auto it = worker.connections.find(id); it != worker.connections.end()) {
         it->second.busy = false;

@@ -94,7 +94,7 @@ async::Task<std::size_t> Stream::read_some(char* buf, std::size_t len, Deadline 
   }
 }
 
-async::Task<void> Stream::write_all(std::string data, Deadline deadline) {
+async::Task<void> Stream::write_all(std::string_view data, Deadline deadline) {
   std::size_t sent = 0;
   while (sent < data.size()) {
     if (ssl_) {

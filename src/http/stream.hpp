@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "async/task.hpp"
 
@@ -47,7 +48,8 @@ class Stream {
   async::Task<void> handshake(Deadline deadline);
   // At least one byte, or 0 when the peer closed. `buf` must outlive the await.
   async::Task<std::size_t> read_some(char* buf, std::size_t len, Deadline deadline);
-  async::Task<void> write_all(std::string data, Deadline deadline);
+  // `data` must stay alive until the task completes.
+  async::Task<void> write_all(std::string_view data, Deadline deadline);
 
  private:
   struct Free {

@@ -6,6 +6,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +38,15 @@ class Metrics {
  public:
   // The Prometheus text exposition (0.0.4) of everything, process metrics included.
   std::string serialize() const;
+  // The same text through Registry::Collect(), the slow way; tests compare the two.
+  std::string serialize_registry() const;
+  // The same text, rendered at most once per kRenderEvery and shared by the scrapes in
+  // between: probes change the values once per interval, so rendering for every one of
+  // many concurrent scrapers (several Prometheus replicas, a dashboard, a load test)
+  // only burns CPU the probes need.
+  static constexpr std::chrono::milliseconds kRenderEvery{100};
+  std::shared_ptr<const std::string> exposition() const;
+  static constexpr std::size_t kKeepBytes = 1 << 20;
   prometheus::Registry& registry() noexcept { return *registry_; }
 
   prometheus::Family<prometheus::Gauge>& up;
@@ -68,6 +79,14 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;
   prometheus::Family<prometheus::Gauge>& build_info;
+
+ private:
+  std::vector<const prometheus::Collectable*> families_;
+  mutable std::atomic<std::size_t> size_hint_{64 * 1024};
+  mutable std::mutex render_mutex_;
+  mutable std::shared_ptr<const std::string> kept_;
+  mutable std::weak_ptr<const std::string> recent_;
+  mutable std::chrono::steady_clock::time_point rendered_at_;
 };
 
 // One target's series. Created when the target is added; the destructor removes every

@@ -16,21 +16,20 @@ bool TargetState::fresh(const CheckState& c, Clock::time_point now) const {
 
 std::shared_ptr<const Snapshot> StateStore::snapshot() const {
   std::lock_guard lock(mutex_);
+  if (!snapshot_) snapshot_ = std::make_shared<const Snapshot>(current_);
   return snapshot_;
 }
 
 void StateStore::publish(std::shared_ptr<const TargetState> state) {
   std::lock_guard lock(mutex_);
-  auto next = std::make_shared<Snapshot>(*snapshot_);
-  (*next)[state->name] = std::move(state);
-  snapshot_ = std::move(next);
+  current_[state->name] = std::move(state);
+  snapshot_.reset();
 }
 
 void StateStore::remove(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto next = std::make_shared<Snapshot>(*snapshot_);
-  next->erase(name);
-  snapshot_ = std::move(next);
+  current_.erase(name);
+  snapshot_.reset();
 }
 
 void StateStore::reset_liveness(std::size_t workers, Clock::duration max_age) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -168,4 +169,50 @@ TEST_CASE("serialized metrics pass promtool check metrics", "[metrics][promtool]
   INFO("promtool said:\n" << output);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("exposition is rendered at most once per kRenderEvery and then refreshed", "[metrics]") {
+  Metrics metrics;
+  auto target =
+      std::make_unique<TargetMetrics>(metrics, "cached", std::map<std::string, std::string>{});
+  target->up().Set(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto first = metrics.exposition();
+  target->up().Set(0);
+  const auto second = metrics.exposition();
+  // Within the window the same rendering is shared (same object, old value).
+  if (std::chrono::steady_clock::now() - t0 < Metrics::kRenderEvery) CHECK(second == first);
+  // After it, the new value shows; polled with a deadline, not slept for.
+  const auto until = std::chrono::steady_clock::now() + 5 * Metrics::kRenderEvery;
+  std::shared_ptr<const std::string> latest = second;
+  while (latest->find("pgvitals_up{target=\"cached\"} 0") == std::string::npos &&
+         std::chrono::steady_clock::now() < until) {
+    latest = metrics.exposition();
+  }
+  CHECK(latest->find("pgvitals_up{target=\"cached\"} 0") != std::string::npos);
+  CHECK(latest->find("pgvitals_up{target=\"cached\"} 1") == std::string::npos);
+}
+
+TEST_CASE("family-by-family rendering equals the registry's own", "[metrics]") {
+  Metrics metrics;
+  auto a = std::make_unique<TargetMetrics>(metrics, "a",
+                                           std::map<std::string, std::string>{{"env", "prod"}});
+  auto b = std::make_unique<TargetMetrics>(metrics, "b", std::map<std::string, std::string>{});
+  a->up().Set(1);
+  b->up().Set(0);
+  // Process metrics are read from /proc at each call and may differ between the two; the
+  // registry orders families by metric type, the fast path by registration: the same
+  // lines, compared as sorted lists.
+  auto without_process = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines_of(text)) {
+      if (line.find("process_") == std::string::npos) out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::string fast = metrics.serialize();
+  CHECK(without_process(fast) == without_process(metrics.serialize_registry()));
+  CHECK(count_samples(fast, "pgvitals_up{") == 2);
+  CHECK(fast.find("process_resident_memory_bytes") != std::string::npos);
 }
