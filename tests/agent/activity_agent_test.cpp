@@ -181,3 +181,27 @@ TEST_CASE("a frozen target never changes another target's cadence",
   CHECK(worst < 1.2);
   frozen.thaw();
 }
+
+TEST_CASE("query text reaches /debug/activity only when expose_query_text is on",
+          "[agent][activity][secrets][integration]") {
+  PgCluster cluster;
+  auto talker = open_sessions(cluster, 1, "postgres", "talker");
+  const std::string marker = "MARKER_customer_ssn_4242";
+  query(talker.at(0), "BEGIN; SELECT '" + marker + "'");
+  for (const bool expose : {false, true}) {
+    TempFile config(std::string("interval: 1s\ntimeout: 500ms\nactivity: {expose_query_text: ") +
+                    (expose ? "true" : "false") +
+                    "}\ntargets:\n  - name: db\n    dsn: " + cluster.dsn() + "\n");
+    AgentProcess agent({"--config", config.path()}, {});
+    REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+    std::string page;
+    REQUIRE(eventually([&] {
+      page = agent.get("/debug/activity").body;
+      return page.find("talker") != std::string::npos;
+    }));
+    INFO("expose_query_text " << expose);
+    CHECK((page.find(marker) != std::string::npos) == expose);
+    CHECK(agent.get("/metrics").body.find(marker) == std::string::npos);
+    CHECK(agent.log().find(marker) == std::string::npos);
+  }
+}

@@ -314,6 +314,29 @@ TEST_CASE("a database restart is hidden by pre-ping", "[pool][integration]") {
   CHECK(pool.stats().idle == 0);
 }
 
+TEST_CASE("without pre-ping a dead idle connection is handed out, marked reused, and invalidate() discards it",
+          "[pool][integration]") {
+  PgCluster cluster;
+  Pool pool(params_for(cluster.dsn()), options(1, 0));
+  {
+    Lease first = pool.acquire_blocking();
+    CHECK_FALSE(first.reused());  // a fresh connection
+  }
+  cluster.admin(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+      "'pgvitals' AND pid <> pg_backend_pid()");
+  auto lease = pgv::async::run_blocking(pool.acquire(Clock::now() + 2s, false));
+  // Handed out unchecked: the caller's own query is the ping, and it fails.
+  CHECK(lease.reused());
+  CHECK_THROWS_AS(query(lease.connection(), "SELECT 1"), pgv::pg::Error);
+  lease.invalidate();
+  CHECK(pool.stats().closed(CloseReason::invalidated) == 1);
+  // The slot came back: the next lease is a fresh, working connection.
+  auto fresh = pgv::async::run_blocking(pool.acquire(Clock::now() + 2s, false));
+  CHECK_FALSE(fresh.reused());
+  CHECK(query(fresh.connection(), "SELECT 1").get(0, 0) == "1");
+}
+
 TEST_CASE("closing the pool fails waiters and closes every connection", "[pool][integration]") {
   PgCluster cluster;
   Pool pool(params_for(cluster.dsn()), options(1, 0, 10s));

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <system_error>
 
 namespace pgv::testing {
@@ -55,6 +58,22 @@ int open_fd_count() {
     }
     ::closedir(d);
     --count;  // the directory stream itself
+  }
+  return count;
+}
+
+int established_on(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  int count = 0;
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string slot, local, remote, state;
+    in >> slot >> local >> remote >> state;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos) continue;
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) == port && state == "01") ++count;
   }
   return count;
 }

@@ -4,6 +4,10 @@ namespace pgv::testing {
 
 // A loopback port that was free a moment ago.
 int free_port();
+// Established TCP connections whose local end is `port` on 127.0.0.1 (a server's accepted
+// sockets), read from /proc/net/tcp: what a server holds, without the noise of its other
+// descriptors.
+int established_on(int port);
 
 // A TCP listener that completes handshakes (the kernel does) but never reads or answers:
 // what a hung server or a black-holing proxy looks like to a client.
