@@ -50,7 +50,7 @@ struct HttpLimits {
   Millis read_timeout{5000};
   Millis write_timeout{5000};
   Millis keep_alive_timeout{1000};
-  int threads = 2;
+  int threads = 1;
   std::size_t max_request_bytes = 8192;
   int max_connections = 1024;  // beyond it, the longest-waiting idle connection is dropped
 };
