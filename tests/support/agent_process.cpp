@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -122,6 +123,14 @@ AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env) {
   std::vector<std::string> argv = {agent_binary(), "run", "--listen",
                                    "127.0.0.1:" + std::to_string(port_)};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  // Profiling a benchmark's agent: PGVITALS_AGENT_WRAP="heaptrack -o /tmp/h" runs it
+  // under that command (words split on blanks).
+  if (const char* wrap = std::getenv("PGVITALS_AGENT_WRAP"); wrap != nullptr && *wrap != 0) {
+    std::vector<std::string> words;
+    std::istringstream in(wrap);
+    for (std::string w; in >> w;) words.push_back(w);
+    argv.insert(argv.begin(), words.begin(), words.end());
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(log_fd, 1);

@@ -1,0 +1,260 @@
+// One agent watching a fleet: 1,000 targets spread over three throwaway clusters, then the
+// third cluster (10% of the targets) frozen with SIGSTOP. Measures RSS, threads, CPU and
+// how late probe cycles start (pgvitals_scheduler_lag_seconds) in both phases.
+//   fleet [--quick] [--targets N] [--interval 5s] [--all-probes]
+// Prints one table; see docs/BENCHMARKS.md. --quick (the CI smoke) uses 100 targets and
+// short windows. The three clusters stand in for a thousand servers but share the agent's
+// cores, so by default the new_connection probe is left out: a new session per target per
+// cycle is 200 backend forks a second on those same cores, which measures PostgreSQL's
+// fork() rather than the agent. --all-probes keeps it.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent_process.hpp"
+#include "bench_util.hpp"
+#include "pg_cluster.hpp"
+
+using namespace std::chrono_literals;
+using namespace pgv::bench;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// Cumulative bucket counts of one histogram family, summed over every target.
+std::map<double, double> buckets_of(const std::string& text, const std::string& family) {
+  std::map<double, double> out;
+  const std::string prefix = family + "_bucket{";
+  std::size_t pos = 0;
+  while ((pos = text.find(prefix, pos)) != std::string::npos) {
+    const std::size_t eol = text.find('\n', pos);
+    const std::string line = text.substr(pos, eol - pos);
+    pos = eol;
+    const std::size_t le = line.find("le=\"");
+    if (le == std::string::npos) continue;
+    const std::string bound = line.substr(le + 4, line.find('"', le + 4) - le - 4);
+    const double b = bound == "+Inf" ? 1e300 : std::stod(bound);
+    out[b] += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return out;
+}
+
+struct Quantile {
+  double upper = 0;   // the bucket bound the quantile falls under
+  double within = 0;  // share of observations at or under `limit`
+  double count = 0;
+};
+
+// The q-quantile's bucket from the difference of two cumulative snapshots, and the share
+// of observations at or under `limit` (which must be a bucket bound).
+Quantile quantile(const std::map<double, double>& before, const std::map<double, double>& after,
+                  double q, double limit) {
+  Quantile r;
+  std::map<double, double> delta;
+  for (const auto& [bound, n] : after) {
+    const auto it = before.find(bound);
+    delta[bound] = n - (it == before.end() ? 0 : it->second);
+  }
+  if (delta.empty()) return r;
+  r.count = delta.rbegin()->second;
+  if (r.count <= 0) return r;
+  for (const auto& [bound, n] : delta) {
+    if (n >= q * r.count) {
+      r.upper = bound;
+      break;
+    }
+  }
+  const auto at_limit = delta.find(limit);
+  r.within = at_limit == delta.end() ? 0 : at_limit->second / r.count;
+  return r;
+}
+
+double sum_of(const std::string& text, const std::string& series) {
+  double total = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find("\n" + series, pos)) != std::string::npos) {
+    const std::size_t eol = text.find('\n', pos + 1);
+    const std::string line = text.substr(pos + 1, eol - pos - 1);
+    total += std::stod(line.substr(line.rfind(' ') + 1));
+    pos = eol;
+  }
+  return total;
+}
+
+int count_up(const std::string& text) {
+  int up = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find("\npgvitals_up{", pos)) != std::string::npos) {
+    const std::size_t eol = text.find('\n', pos + 1);
+    if (text.compare(eol - 2, 2, " 1") == 0) ++up;
+    pos = eol;
+  }
+  return up;
+}
+
+struct Window {
+  double cpu_percent = 0;
+  long rss_kib = 0;
+  long rss_before_scrape_kib = 0;
+  int threads = 0;
+  Quantile lag;
+  int up = 0;
+  double sessions = 0;
+  double scrape_ms = 0;
+  std::size_t scrape_bytes = 0;
+};
+
+Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds length) {
+  Window w;
+  w.rss_before_scrape_kib = proc_usage(agent.pid()).rss_kib;
+  const auto first = agent.get("/metrics");
+  const auto u0 = proc_usage(agent.pid());
+  std::this_thread::sleep_for(length);
+  const auto u1 = proc_usage(agent.pid());
+  const auto last = agent.get("/metrics");
+  w.cpu_percent = (u1.cpu_seconds - u0.cpu_seconds) / static_cast<double>(length.count()) * 100;
+  w.rss_kib = u1.rss_kib;
+  w.threads = u1.threads;
+  w.lag = quantile(buckets_of(first.body, "pgvitals_scheduler_lag_seconds"),
+                   buckets_of(last.body, "pgvitals_scheduler_lag_seconds"), 0.99, 0.1);
+  w.up = count_up(last.body);
+  w.sessions = sum_of(last.body, "pgvitals_pool_connections{");
+  w.scrape_ms = last.seconds * 1e3;
+  w.scrape_bytes = last.body.size();
+  return w;
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "VmHWM:") status >> value;
+    status.ignore(1 << 12, '\n');
+  }
+  return value;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+void row(const char* what, const std::string& a, const std::string& b) {
+  std::printf("| %-44s | %22s | %22s |\n", what, a.c_str(), b.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int targets = 1000;
+  std::string interval = "5s";
+  bool all_probes = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+      targets = 100;
+    } else if (std::strcmp(argv[i], "--targets") == 0 && i + 1 < argc) {
+      targets = std::stoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--all-probes") == 0) {
+      all_probes = true;
+    } else if (std::strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+      interval = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: fleet [--quick] [--targets N] [--interval 5s] [--all-probes]\n");
+      return 2;
+    }
+  }
+  const auto window = quick ? 12s : 60s;
+  const int hanging = targets / 10;
+  const int healthy = targets - hanging;
+
+  // Two clusters share the healthy targets; a third holds the 10% that will hang. Trust
+  // auth: a thousand SCRAM handshakes at start-up measure the hash, not the agent.
+  pgv::testing::ClusterOptions options;
+  options.password_auth = false;
+  // Two sessions per target at most: the pooled one and the new_connection probe's.
+  options.max_connections = healthy + 40;
+  options.settings = {"shared_buffers=16MB"};
+  pgv::testing::PgCluster a(options);
+  pgv::testing::PgCluster b(options);
+  options.max_connections = 2 * hanging + 40;
+  pgv::testing::PgCluster c(options);
+
+  std::string yaml = "interval: " + interval + "\ntimeout: 2s\n";
+  if (!all_probes) yaml += "probes: [connectivity, lifecycle, settings, activity]\n";
+  yaml += "targets:\n";
+  for (int i = 0; i < targets; ++i) {
+    const auto& cluster = i < healthy ? (i % 2 == 0 ? a : b) : c;
+    char name[16];
+    std::snprintf(name, sizeof name, "t%04d", i);
+    yaml += std::string("  - name: ") + name + "\n    dsn: " + cluster.dsn() + "\n";
+  }
+  pgv::testing::TempFile config(yaml);
+  const auto started = SteadyClock::now();
+  pgv::testing::AgentProcess agent({"--config", config.path(), "--log-level", "warn"}, {});
+
+  // Every target up (each has made its first connection), within a deadline. Polls the
+  // cheap /healthz (200 once every target passes), not a 1,000-target /metrics.
+  while (SteadyClock::now() - started < 180s && agent.get("/healthz").status != 200) {
+    std::this_thread::sleep_for(250ms);
+  }
+  const double ramp_s = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  const int up = count_up(agent.get("/metrics").body);
+  if (up != targets) {
+    std::fprintf(stderr, "fleet: only %d of %d targets came up; recent failures:\n%s\n", up,
+                 targets, agent.get("/debug/failures?limit=5").body.c_str());
+    return 1;
+  }
+  std::this_thread::sleep_for(quick ? 3s : 10s);  // past the first, synchronised cycles
+
+  const Window all_healthy = measure(agent, window);
+  c.freeze();
+  std::this_thread::sleep_for(quick ? 3s : 10s);  // the hanging targets' first timeouts
+  const Window some_hanging = measure(agent, window);
+  c.thaw();
+  const long peak = peak_rss_kib(agent.pid());
+
+  std::printf(
+      "\npgvitals fleet: %d targets, interval %s, timeout 2s, %s, %d hanging in phase 2%s\n\n",
+      targets, interval.c_str(), all_probes ? "all probes" : "no new_connection probe", hanging,
+      quick ? " (quick)" : "");
+  row("measure", "all healthy", std::to_string(hanging) + " frozen (SIGSTOP)");
+  row("---", "---:", "---:");
+  row("targets up", std::to_string(all_healthy.up), std::to_string(some_hanging.up));
+  row("RSS before the window's first scrape (MiB)",
+      fmt("%.1f", all_healthy.rss_before_scrape_kib / 1024.0),
+      fmt("%.1f", some_hanging.rss_before_scrape_kib / 1024.0));
+  row("RSS 60 s after a scrape (MiB)", fmt("%.1f", all_healthy.rss_kib / 1024.0),
+      fmt("%.1f", some_hanging.rss_kib / 1024.0));
+  row("pooled sessions, all targets", fmt("%.0f", all_healthy.sessions),
+      fmt("%.0f", some_hanging.sessions));
+  row("threads", std::to_string(all_healthy.threads), std::to_string(some_hanging.threads));
+  row("CPU (% of a core)", fmt("%.1f", all_healthy.cpu_percent),
+      fmt("%.1f", some_hanging.cpu_percent));
+  row("probe cycles started in the window", fmt("%.0f", all_healthy.lag.count),
+      fmt("%.0f", some_hanging.lag.count));
+  row("schedule lag p99 (bucket upper bound, ms)", fmt("%.1f", all_healthy.lag.upper * 1e3),
+      fmt("%.1f", some_hanging.lag.upper * 1e3));
+  row("cycles started within 100 ms of schedule (%)", fmt("%.2f", all_healthy.lag.within * 100),
+      fmt("%.2f", some_hanging.lag.within * 100));
+  row("/metrics scrape (ms, MiB)",
+      fmt("%.0f", all_healthy.scrape_ms) + ", " + fmt("%.1f", all_healthy.scrape_bytes / 1048576.0),
+      fmt("%.0f", some_hanging.scrape_ms) + ", " +
+          fmt("%.1f", some_hanging.scrape_bytes / 1048576.0));
+  std::printf(
+      "\nall %d targets up after %.1f s; peak RSS over the run (VmHWM) %.1f MiB; windows %lld s\n",
+      targets, ramp_s, peak / 1024.0, static_cast<long long>(window.count()));
+  // The hung tenth must be down and every other target still up, with cycles counted.
+  const bool complete = all_healthy.up == targets && some_hanging.up == healthy &&
+                        all_healthy.lag.count > 0 && some_hanging.lag.count > 0;
+  if (!complete)
+    std::fprintf(stderr, "fleet: unexpected target counts or no cycles (see the table)\n");
+  return complete ? 0 : 1;
+}

@@ -1,0 +1,9 @@
+# Smoke runs of the two benchmarks (bench/compare --quick, bench/fleet --quick): they must
+# start everything, measure and print their table; each exits non-zero when a measurement
+# is missing (a tool never answered, no samples). No figure is asserted here; the real
+# runs and their results are in docs/BENCHMARKS.md. Serial, so that their load (wrk, a
+# hundred targets) neither disturbs nor is disturbed by the timing-sensitive tests.
+add_test(NAME bench_compare_smoke COMMAND compare --quick)
+set_tests_properties(bench_compare_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE TIMEOUT 600)
+add_test(NAME bench_fleet_smoke COMMAND fleet --quick)
+set_tests_properties(bench_fleet_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE TIMEOUT 600)
