@@ -301,5 +301,5 @@ TEST_CASE("fault: many stop and start cycles leave no fd or memory growth",
   rig.check_no_growth();
   const long rss_after = rss_kib(rig.agent.pid());
   std::cout << "fault cycles: RSS " << rss_before << " KiB -> " << rss_after << " KiB\n";
-  CHECK(rss_after - rss_before < 1024);
+  if (!kSanitized) CHECK(rss_after - rss_before < 1024);
 }

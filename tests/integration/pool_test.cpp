@@ -314,8 +314,10 @@ TEST_CASE("a database restart is hidden by pre-ping", "[pool][integration]") {
   CHECK(pool.stats().idle == 0);
 }
 
-TEST_CASE("without pre-ping a dead idle connection is handed out, marked reused, and invalidate() discards it",
-          "[pool][integration]") {
+TEST_CASE(
+    "without pre-ping a dead idle connection is handed out, marked reused, and invalidate() "
+    "discards it",
+    "[pool][integration]") {
   PgCluster cluster;
   Pool pool(params_for(cluster.dsn()), options(1, 0));
   {
