@@ -29,6 +29,11 @@ std::vector<std::string> environment_for(const Env& env) {
   std::vector<std::string> out;
   const char* path = std::getenv("PATH");
   out.push_back(std::string("PATH=") + (path ? path : "/usr/bin:/bin"));
+  // Sanitizer settings reach the agent, so that under scripts/test --sanitize a report in
+  // the agent process stops it (halt_on_error) and fails the test instead of being logged.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) out.push_back(std::string(name) + "=" + value);
+  }
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
 }
