@@ -46,6 +46,8 @@ class Metrics {
   // only burns CPU the probes need.
   static constexpr std::chrono::milliseconds kRenderEvery{100};
   std::shared_ptr<const std::string> exposition() const;
+  // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
+  // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;
   prometheus::Registry& registry() noexcept { return *registry_; }
 
