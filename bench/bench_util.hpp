@@ -4,11 +4,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 namespace pgv::bench {
+
+// printf-style formatting of one number, for the benches' tables.
+inline std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
 
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -25,6 +33,7 @@ inline double percentile(std::vector<double> v, double p) {
 struct ProcUsage {
   double cpu_seconds = 0;
   long rss_kib = 0;
+  long peak_rss_kib = 0;  // VmHWM: the most resident memory so far
   int threads = 0;
 };
 
@@ -54,6 +63,7 @@ inline ProcUsage proc_usage(pid_t pid) {
   std::string key;
   while (status >> key) {
     if (key == "VmRSS:") status >> u.rss_kib;
+    if (key == "VmHWM:") status >> u.peak_rss_kib;
     status.ignore(1 << 12, '\n');
   }
   return u;

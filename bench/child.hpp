@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "agent_process.hpp"
+
 namespace pgv::bench {
 
 // A child process with exactly the given environment (plus PATH), output to a file,
-// killed when this goes away.
+// killed when this goes away. Started like the harness starts agents (exec_with).
 class Child {
  public:
   Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
@@ -23,20 +25,7 @@ class Child {
       const int log = ::open(log_path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
       ::dup2(log, 1);
       ::dup2(log, 2);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      std::vector<std::string> envs = {std::string("PATH=") +
-                                       (getenv("PATH") ? getenv("PATH") : "/usr/bin")};
-      for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      std::vector<char*> envp;
-      for (auto& e : envs) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      ::execvpe(args[0], args.data(), envp.data());
-      std::_Exit(127);
+      pgv::testing::exec_with(argv, env);
     }
   }
   ~Child() {

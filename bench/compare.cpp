@@ -88,12 +88,6 @@ void row(const char* what, const std::string& a, const std::string& b, const std
   std::printf("| %-58s | %18s | %18s | %12s |\n", what, a.c_str(), b.c_str(), ratio.c_str());
 }
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {

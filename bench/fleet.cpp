@@ -9,7 +9,6 @@
 // fork() rather than the agent. --all-probes keeps it.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -85,15 +84,9 @@ double sum_of(const std::string& text, const std::string& series) {
   return total;
 }
 
+// Targets whose pgvitals_up is 1.
 int count_up(const std::string& text) {
-  int up = 0;
-  std::size_t pos = 0;
-  while ((pos = text.find("\npgvitals_up{", pos)) != std::string::npos) {
-    const std::size_t eol = text.find('\n', pos + 1);
-    if (text.compare(eol - 2, 2, " 1") == 0) ++up;
-    pos = eol;
-  }
-  return up;
+  return static_cast<int>(sum_of(text, "pgvitals_up{"));
 }
 
 struct Window {
@@ -126,23 +119,6 @@ Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds len
   w.scrape_ms = last.seconds * 1e3;
   w.scrape_bytes = last.body.size();
   return w;
-}
-
-long peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  while (status >> key) {
-    if (key == "VmHWM:") status >> value;
-    status.ignore(1 << 12, '\n');
-  }
-  return value;
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
 }
 
 void row(const char* what, const std::string& a, const std::string& b) {
@@ -219,7 +195,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(quick ? 3s : 10s);  // the hanging targets' first timeouts
   const Window some_hanging = measure(agent, window);
   c.thaw();
-  const long peak = peak_rss_kib(agent.pid());
+  const long peak = proc_usage(agent.pid()).peak_rss_kib;
 
   std::printf(
       "\npgvitals fleet: %d targets, interval %s, timeout 2s, %s, %d hanging in phase 2%s\n\n",

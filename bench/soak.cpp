@@ -7,41 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent_process.hpp"
+#include "bench_util.hpp"
 #include "pg_cluster.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-
-long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      status >> value;
-      return value;
-    }
-    status.ignore(1 << 12, '\n');
-  }
-  return 0;
-}
-
-double metric(const std::string& text, const std::string& prefix) {
-  const auto at = text.find("\n" + prefix);
-  if (at == std::string::npos) return 0;
-  const auto eol = text.find('\n', at + 1);
-  const std::string line = text.substr(at + 1, eol - at - 1);
-  return std::stod(line.substr(line.rfind(' ') + 1));
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int seconds = 120;
@@ -62,10 +36,11 @@ int main(int argc, char** argv) {
   }
   const int warmup = std::min(10, seconds / 4);
   std::this_thread::sleep_for(std::chrono::seconds(warmup));
-  const long rss0 = rss_kib(agent.pid());
+  const long rss0 = pgv::bench::proc_usage(agent.pid()).rss_kib;
   const int fds0 = agent.open_fds();
-  const std::string sel = "pgvitals_probe_duration_seconds_count{probe=\"connectivity\"";
-  const double cycles0 = metric(agent.get("/metrics").body, sel);
+  const std::string count = "pgvitals_probe_duration_seconds_count";
+  const std::string sel = "probe=\"connectivity\"";
+  const double cycles0 = pgv::bench::metric_value(agent.get("/metrics").body, count, sel);
   long rss_max = rss0;
   int fds_max = fds0;
   const int restart_every = restarts > 0 ? (seconds - warmup) / (restarts + 1) : 0;
@@ -75,15 +50,15 @@ int main(int argc, char** argv) {
       cluster.stop(s % 2 ? pgv::testing::StopMode::fast : pgv::testing::StopMode::immediate);
       cluster.start();
     }
-    rss_max = std::max(rss_max, rss_kib(agent.pid()));
+    rss_max = std::max(rss_max, pgv::bench::proc_usage(agent.pid()).rss_kib);
     fds_max = std::max(fds_max, agent.open_fds());
   }
   // The last restart must be behind us before the final reading.
   agent.wait_for_status("/healthz", 200, 5s);
   std::this_thread::sleep_for(2s);
-  const long rss1 = rss_kib(agent.pid());
+  const long rss1 = pgv::bench::proc_usage(agent.pid()).rss_kib;
   const int fds1 = agent.open_fds();
-  const double cycles = metric(agent.get("/metrics").body, sel) - cycles0;
+  const double cycles = pgv::bench::metric_value(agent.get("/metrics").body, count, sel) - cycles0;
   std::printf("soak: %d s at interval %s, %d restarts, %.0f successful connectivity probes\n",
               seconds, interval.c_str(), restarts, cycles);
   std::printf("RSS after warm-up %ld KiB, at the end %ld KiB (growth %+ld KiB), peak %ld KiB\n",

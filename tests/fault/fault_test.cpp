@@ -103,10 +103,7 @@ TEST_CASE("fault: the agent's backends terminated over and over never look like 
   const auto t0 = SteadyClock::now();
   int killed = 0;
   while (SteadyClock::now() - t0 < 5s) {
-    const auto r = cluster.admin(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'pgvitals' AND pid <> pg_backend_pid()");
-    killed += std::stoi(std::string(r.get(0, 0)));
+    killed += terminate_agent_sessions(cluster);
     std::this_thread::sleep_for(250ms);
   }
   FaultReport report("pg_terminate_backend x" + std::to_string(killed));
@@ -246,9 +243,7 @@ TEST_CASE("fault: the password changed under the agent, then restored", "[fault]
       [&] {
         cluster.admin("ALTER ROLE pgvitals PASSWORD 'changed-under-the-agent'");
         // Pooled sessions outlive a password change; only new connections meet it.
-        cluster.admin(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-            "'pgvitals' AND pid <> pg_backend_pid()");
+        terminate_agent_sessions(cluster);
       },
       [&] { cluster.admin("ALTER ROLE pgvitals PASSWORD '" + cluster.password() + "'"); });
   const auto trace = last_trace(rig.agent);

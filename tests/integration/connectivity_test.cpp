@@ -8,6 +8,7 @@
 #include "helpers.hpp"
 #include "pg_cluster.hpp"
 #include "pool/pool.hpp"
+#include "sessions.hpp"
 
 using namespace std::chrono_literals;
 using pgv::Clock;
@@ -26,12 +27,6 @@ pgv::probes::ProbeResult run_connectivity(pgv::pool::Pool& pool,
 long phase_count(const pgv::probes::ProbeResult& r, const std::string& name) {
   return std::count_if(r.phases.begin(), r.phases.end(),
                        [&](const auto& p) { return p.first == name; });
-}
-
-void terminate_agent_sessions(PgCluster& cluster) {
-  cluster.admin(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-      "'pgvitals' AND pid <> pg_backend_pid()");
 }
 
 }  // namespace

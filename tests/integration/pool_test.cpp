@@ -9,6 +9,7 @@
 #include "net.hpp"
 #include "pg/error.hpp"
 #include "pg_cluster.hpp"
+#include "sessions.hpp"
 
 using namespace std::chrono_literals;
 using pgv::Clock;
@@ -324,9 +325,7 @@ TEST_CASE(
     Lease first = pool.acquire_blocking();
     CHECK_FALSE(first.reused());  // a fresh connection
   }
-  cluster.admin(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-      "'pgvitals' AND pid <> pg_backend_pid()");
+  terminate_agent_sessions(cluster);
   auto lease = pgv::async::run_blocking(pool.acquire(Clock::now() + 2s, false));
   // Handed out unchecked: the caller's own query is the ping, and it fails.
   CHECK(lease.reused());

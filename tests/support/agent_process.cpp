@@ -38,6 +38,13 @@ std::vector<std::string> environment_for(const Env& env) {
   return out;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
 [[noreturn]] void exec_with(const std::vector<std::string>& argv, const Env& env) {
   std::vector<std::string> envs = environment_for(env);
   std::vector<char*> args;
@@ -53,13 +60,6 @@ std::vector<std::string> environment_for(const Env& env) {
   ::execvpe(args[0], args.data(), envp.data());
   std::_Exit(127);
 }
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace
 
 std::string agent_binary() {
   return PGVITALS_BINARY;

@@ -33,6 +33,10 @@ struct CommandResult {
 CommandResult run_capture(const std::vector<std::string>& argv, const Env& env,
                           const std::string& stdin_text = "");
 
+// In a forked child: replaces the process with argv under exactly `env` (plus PATH and the
+// sanitizer settings), signals unblocked. Exits 127 if argv cannot be run.
+[[noreturn]] void exec_with(const std::vector<std::string>& argv, const Env& env);
+
 // The pgvitals binary built alongside the tests.
 std::string agent_binary();
 

@@ -34,4 +34,12 @@ inline int server_client_backends(PgCluster& cluster) {
           .get(0, 0)));
 }
 
+// Terminates every session of the agent's (application_name pgvitals); how many it ended.
+inline int terminate_agent_sessions(PgCluster& cluster) {
+  const auto r = cluster.admin(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE application_name = 'pgvitals' AND pid <> pg_backend_pid()");
+  return std::stoi(std::string(r.get(0, 0)));
+}
+
 }  // namespace pgv::testing
