@@ -7,7 +7,6 @@
 
 #include "config/dsn.hpp"
 #include "config/duration.hpp"
-#include "pool/options.hpp"
 
 namespace pgv::config {
 
@@ -18,6 +17,17 @@ inline const std::vector<std::string>& known_probes() {
   return kProbes;
 }
 
+// The pool knobs as the user writes them (SQLAlchemy's names and DESIGN.md's defaults).
+// A plain config struct: the scheduler maps it to pool::PoolOptions when it builds a target,
+// so config never depends on the pool layer above it.
+struct PoolSettings {
+  int size = 2;
+  int max_overflow = 2;
+  Millis timeout{30'000};
+  Millis recycle{30 * 60'000};
+  bool pre_ping = true;
+};
+
 struct TargetConfig {
   std::string name;
   Dsn dsn;
@@ -25,7 +35,7 @@ struct TargetConfig {
   bool required = true;                       // counted by /healthz and /readyz
   Millis interval{5000};
   Millis timeout{2000};
-  pool::PoolOptions pool;
+  PoolSettings pool;
   std::vector<std::string> probes;  // enabled probes, in run order
 };
 

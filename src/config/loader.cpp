@@ -69,7 +69,7 @@ void set_timeout(FileConfig& file, Millis timeout) {
   for (auto& t : file.agent.targets) t.timeout = timeout;
 }
 
-void set_pool(FileConfig& file, const std::function<void(pool::PoolOptions&)>& change) {
+void set_pool(FileConfig& file, const std::function<void(PoolSettings&)>& change) {
   change(file.pool);
   for (auto& t : file.agent.targets) change(t.pool);
 }
@@ -99,23 +99,23 @@ void apply_database_url(FileConfig& file, const std::string& url) {
 void apply_pool_environment(FileConfig& file, const Environment& env) {
   if (const auto s = lookup_alias(env, "DB_POOL_SIZE", "DATABASE_POOL_SIZE")) {
     const int size = static_cast<int>(detail::parse_int(s->key, s->value, 1, 10'000));
-    set_pool(file, [&](pool::PoolOptions& p) { p.size = size; });
+    set_pool(file, [&](PoolSettings& p) { p.size = size; });
   }
   if (const auto s = lookup_alias(env, "DB_MAX_OVERFLOW", "DATABASE_MAX_OVERFLOW")) {
     const int overflow = static_cast<int>(detail::parse_int(s->key, s->value, 0, 10'000));
-    set_pool(file, [&](pool::PoolOptions& p) { p.max_overflow = overflow; });
+    set_pool(file, [&](PoolSettings& p) { p.max_overflow = overflow; });
   }
   if (const auto s = lookup_alias(env, "DATABASE_POOL_TIMEOUT", "DB_POOL_TIMEOUT")) {
     const Millis timeout = detail::parse_seconds_or_duration(s->key, s->value);
-    set_pool(file, [&](pool::PoolOptions& p) { p.timeout = timeout; });
+    set_pool(file, [&](PoolSettings& p) { p.timeout = timeout; });
   }
   if (const auto s = lookup_alias(env, "DATABASE_POOL_RECYCLE", "DB_POOL_RECYCLE")) {
     const Millis recycle = detail::parse_seconds_or_duration(s->key, s->value);
-    set_pool(file, [&](pool::PoolOptions& p) { p.recycle = recycle; });
+    set_pool(file, [&](PoolSettings& p) { p.recycle = recycle; });
   }
   if (const auto s = lookup_alias(env, "DATABASE_POOL_PRE_PING", "DB_POOL_PRE_PING")) {
     const bool pre_ping = detail::parse_bool(s->key, s->value);
-    set_pool(file, [&](pool::PoolOptions& p) { p.pre_ping = pre_ping; });
+    set_pool(file, [&](PoolSettings& p) { p.pre_ping = pre_ping; });
   }
 }
 

@@ -71,7 +71,7 @@ void at(const YamlReader& r, const YAML::Node& node, Check&& check) {
   }
 }
 
-pool::PoolOptions read_pool(const Section& s, pool::PoolOptions out) {
+PoolSettings read_pool(const Section& s, PoolSettings out) {
   s.read_int("size", out.size, 1, kMaxPoolSize);
   s.read_int("max_overflow", out.max_overflow, 0, kMaxPoolSize);
   s.read("timeout", out.timeout);

@@ -12,7 +12,7 @@ namespace pgv::config::detail {
 // added later (the `default` target from DATABASE_URL) must inherit as well.
 struct FileConfig {
   AgentConfig agent;
-  pool::PoolOptions pool;
+  PoolSettings pool;
   std::vector<std::string> probes = known_probes();
   Secrets secrets;  // every secret in the document, scrubbed from any later message
 };

@@ -19,6 +19,9 @@ namespace pgv::scheduler {
 // target that can fail on bad input, done before anything is torn down on a reload.
 pg::ConnectParams target_params(const config::TargetConfig& target);
 
+// The pool's options for a target's configured pool settings.
+pool::PoolOptions pool_options(const config::PoolSettings& settings);
+
 // Everything one watched database needs at run time. Lives on one event-loop thread.
 struct TargetRuntime {
   TargetRuntime(telemetry::Telemetry& telemetry, const config::TargetConfig& target,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config_test_util.hpp"
+#include "scheduler/target_runtime.hpp"
 
 using pgv::config::AgentConfig;
 using pgv::config::Environment;
@@ -119,7 +120,7 @@ TEST_CASE("DATABASE_URL alone becomes the only target, named default", "[config]
   CHECK(c.targets[0].dsn.conninfo == "postgresql://user:CANARY@h/db");
   CHECK(c.targets[0].dsn.redacted.find("CANARY") == std::string::npos);
   CHECK(c.targets[0].probes == known_probes());
-  CHECK(c.targets[0].pool.min_idle == 1);
+  CHECK(pgv::scheduler::pool_options(c.targets[0].pool).min_idle == 1);
 }
 
 TEST_CASE("DATABASE_URL's target inherits the file's defaults", "[config][loader]") {
@@ -299,7 +300,7 @@ targets:
   CHECK(custom.timeout == Millis{3000});
   CHECK(custom.pool.size == 9);
   CHECK(custom.pool.recycle == Millis{3'600'000});
-  CHECK(custom.pool.min_idle == 1);
+  CHECK(pgv::scheduler::pool_options(custom.pool).min_idle == 1);
   CHECK(custom.probes == std::vector<std::string>{"connectivity"});
 
   const auto bare = load("targets: [{name: a, dsn: host=a}]");
