@@ -6,8 +6,27 @@
 
 namespace pgv::pool::detail {
 
-Core::Core(pg::ConnectParams params, PoolOptions options, PoolObserver* observer)
-    : params_(std::move(params)), options_(options), observer_(observer) {}
+namespace {
+
+class LibpqSessionOps final : public SessionOps {
+ public:
+  bool usable(const pg::Connection& conn) const override { return conn.usable(); }
+  pg::TxStatus transaction_status(const pg::Connection& conn) const override {
+    return conn.transaction_status();
+  }
+  bool send_rollback(pg::Connection& conn) const override { return pg::send(conn, "ROLLBACK"); }
+};
+
+}  // namespace
+
+const SessionOps& libpq_session_ops() {
+  static const LibpqSessionOps kOps;
+  return kOps;
+}
+
+Core::Core(pg::ConnectParams params, PoolOptions options, PoolObserver* observer,
+           const SessionOps& ops)
+    : params_(std::move(params)), options_(options), observer_(observer), ops_(ops) {}
 
 Grant Core::take(const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mutex_);
@@ -57,16 +76,16 @@ void Core::give_back(std::optional<Pooled> item) {
   if (item) {
     std::optional<CloseReason> discard;
     pg::Connection& conn = item->conn;
-    if (!conn.usable()) {
+    if (!ops_.usable(conn)) {
       discard = CloseReason::error;
     } else {
-      switch (conn.transaction_status()) {
+      switch (ops_.transaction_status(conn)) {
         case pg::TxStatus::idle:
           break;
         case pg::TxStatus::in_transaction:
         case pg::TxStatus::in_error:
           // Answer read at the next checkout: returning never waits on the network.
-          if (pg::send(conn, "ROLLBACK")) {
+          if (ops_.send_rollback(conn)) {
             item->needs_drain = true;
           } else {
             discard = CloseReason::error;

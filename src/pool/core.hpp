@@ -41,19 +41,32 @@ struct Waiter {
   async::Outcome expiry = async::Outcome::timeout;
 };
 
+// What the books need to know of a returned connection. The pool uses libpq's answers;
+// unit tests give Core a fake, so its bookkeeping is tested without a server.
+class SessionOps {
+ public:
+  virtual ~SessionOps() = default;
+  virtual bool usable(const pg::Connection& conn) const = 0;
+  virtual pg::TxStatus transaction_status(const pg::Connection& conn) const = 0;
+  // Queues a ROLLBACK without waiting for its answer; false when it could not be sent.
+  virtual bool send_rollback(pg::Connection& conn) const = 0;
+};
+const SessionOps& libpq_session_ops();
+
 // The pool's books: all counting happens here under one mutex; no I/O ever happens
 // under it. Shared by the Pool and every Lease, so a lease may outlive its Pool.
 class Core : public std::enable_shared_from_this<Core> {
  public:
-  Core(pg::ConnectParams params, PoolOptions options, PoolObserver* observer);
+  Core(pg::ConnectParams params, PoolOptions options, PoolObserver* observer,
+       const SessionOps& ops = libpq_session_ops());
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
   Core(Core&&) = delete;
   Core& operator=(Core&&) = delete;
   ~Core() = default;
 
-  // Takes an idle connection or a permit to open one; with `may_queue`, enqueues `waiter`
-  // when neither is available (returns Kind::wait then).
+  // Takes an idle connection or a permit to open one. When neither is available (or others
+  // queued first) it returns Kind::wait, and enqueues `waiter` if one is given.
   Grant take(const std::shared_ptr<Waiter>& waiter);
   // A waiter's deadline passed or its work was cancelled. False if it was granted first.
   bool expire(const std::shared_ptr<Waiter>& waiter, async::Outcome outcome);
@@ -84,6 +97,7 @@ class Core : public std::enable_shared_from_this<Core> {
   const pg::ConnectParams params_;
   const PoolOptions options_;
   PoolObserver* const observer_;
+  const SessionOps& ops_;
 
   mutable std::mutex mutex_;
   std::vector<Pooled> idle_;  // most recently returned last: reused first
