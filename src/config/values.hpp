@@ -50,7 +50,6 @@ void check_probes(std::string_view key, const std::vector<std::string>& probes);
 inline const std::vector<std::string> kLogFormats = {"text", "json"};
 inline const std::vector<std::string> kLogLevels = {"trace", "debug", "info",
                                                     "warn",  "error", "off"};
-// Short intervals serve soak tests and labs; below 10 ms cycles would run back to back.
 // Scrubs a configuration error of every secret but keeps its "config: " prefix whole: a
 // short secret that happens to spell part of the prefix must not garble it.
 inline std::string scrub_message(const Secrets& secrets, std::string_view message) {
@@ -59,6 +58,7 @@ inline std::string scrub_message(const Secrets& secrets, std::string_view messag
   return std::string(kPrefix) + secrets.scrub(message.substr(kPrefix.size()));
 }
 
+// Short intervals serve soak tests and labs; below 10 ms cycles would run back to back.
 inline constexpr Millis kMinInterval{10};
 
 }  // namespace pgv::config::detail

@@ -31,7 +31,8 @@ class Connection {
   void mark_broken() noexcept { broken_ = true; }
   void close() noexcept { conn_.reset(); }
 
-  // libpq's current error message, SQLSTATE extracted, secrets removed.
+  // `text` with this connection's secrets removed (anything password-shaped when it has
+  // none). The SQLSTATE is parsed elsewhere, by parse_verbose_message.
   std::string scrub(std::string_view text) const;
   const config::Secrets& secrets() const noexcept;
 

@@ -4,8 +4,10 @@
 
 namespace pgv::probes {
 
-// Can the database serve a query? Through the pool (pre-ping included), one round trip
-// that also reads the server's role, so /primary and /replica are as fresh as /healthz.
+// Can the database serve a query? Through the pool, acquired without a separate pre-ping:
+// the SELECT is the ping, one round trip that also reads the server's role, so /primary and
+// /replica are as fresh as /healthz. A pooled session that died idle is retried once on a
+// fresh connection.
 class ConnectivityProbe final : public Probe {
  public:
   static constexpr const char* kSql = "SELECT pg_is_in_recovery()";
