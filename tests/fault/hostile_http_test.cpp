@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -155,12 +155,6 @@ class Socket {
       closed_ = true;
       return true;
     }
-  }
-
-  // Bytes the agent sent that this client has not read.
-  int unread_bytes() const {
-    int n = 0;
-    return ::ioctl(fd_, FIONREAD, &n) == 0 ? n : 0;
   }
 
   // Whether the agent has reset or shut down the connection, without reading anything.
@@ -689,6 +683,25 @@ int raw_status(int port, const std::string& path, std::string* wire = nullptr) {
   return ex.received.starts_with("HTTP/1.1 ") ? std::stoi(ex.received.substr(9, 3)) : 0;
 }
 
+// The send queues (bytes written, not yet acknowledged) of the server's established
+// sockets on `port`, from /proc/net/tcp.
+std::vector<long> send_queues(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  std::vector<long> out;
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string slot, local, remote, state, queues;
+    in >> slot >> local >> remote >> state >> queues;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || state != "01") continue;
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port) continue;
+    out.push_back(std::stol(queues.substr(0, queues.find(':')), nullptr, 16));
+  }
+  return out;
+}
+
 }  // namespace
 
 // Paths under /healthz/ and /readyz/ that named no target were let through without
@@ -747,14 +760,22 @@ TEST_CASE("at the cap, clients stalled in writes make room for a health probe",
     clients.emplace_back(t.port(), 4096);
     REQUIRE(clients.back().send_now(pipeline));
   }
-  // Every one held, and every one has been sent answers it does not read.
+  // Every one held, and the agent's writes to every one stalled: each send queue is full
+  // and stays as it is. Until then a connection still between two answers is idle, and
+  // evicting it proves nothing.
   REQUIRE(eventually([&] { return established_on(t.port()) >= kCap; }, 3s));
-  REQUIRE(eventually(
+  std::vector<long> last;
+  const bool stalled = eventually(
       [&] {
-        return std::all_of(clients.begin(), clients.end(),
-                           [](Socket& c) { return c.unread_bytes() > 0; });
+        std::vector<long> now = send_queues(t.port());
+        const bool same = now.size() == static_cast<std::size_t>(kCap) && now == last &&
+                          std::all_of(now.begin(), now.end(), [](long q) { return q > 0; });
+        last = std::move(now);
+        std::this_thread::sleep_for(200ms);  // the window a stalled queue must not move in
+        return same;
       },
-      5s));
+      30s);
+  REQUIRE(stalled);
   int answered = 0;
   double slowest = 0;
   for (int i = 0; i < 10; ++i) {
