@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <memory>
@@ -118,8 +119,23 @@ WaitId EventLoop::add_wait(int fd, Interest interest, Deadline deadline, Scope s
     }
   }
   waits_.emplace(id, Wait{fd, scope, std::move(callback)});
-  timers_.push(Timer{deadline, id});
+  push_timer(Timer{deadline, id});
   return id;
+}
+
+void EventLoop::push_timer(Timer timer) {
+  timers_.push_back(timer);
+  std::push_heap(timers_.begin(), timers_.end());
+  // Entries of waits that ended early (data came, a connection closed, a scope was
+  // cancelled) leave only when they reach the top, which a far deadline never does while
+  // nearer ones keep coming: drop them once they are half the heap. Each compaction
+  // follows at least as many pushes as it removes, so it costs O(1) per wait amortised.
+  if (timers_.size() > 64 && timers_.size() > 2 * waits_.size()) compact_timers();
+}
+
+void EventLoop::compact_timers() {
+  std::erase_if(timers_, [this](const Timer& t) { return !waits_.contains(t.id); });
+  std::make_heap(timers_.begin(), timers_.end());
 }
 
 void EventLoop::forget(WaitId id) {
@@ -156,13 +172,26 @@ void EventLoop::spawn(Task<void> task, Scope scope, std::function<void(std::exce
   // Task is move-only and std::function needs copyable state, so park it in a shared slot.
   auto slot = std::make_shared<Task<void>>(std::move(task));
   post([this, slot, scope, done = std::move(done)]() mutable {
-    run_detached(std::move(*slot), Context{this, scope}, std::move(done));
+    ++live_tasks_[scope];
+    auto finished = [this, scope, done = std::move(done)](std::exception_ptr error) {
+      if (auto it = live_tasks_.find(scope); it != live_tasks_.end() && --it->second == 0) {
+        live_tasks_.erase(it);
+      }
+      if (done) done(error);
+    };
+    run_detached(std::move(*slot), Context{this, scope}, std::move(finished));
   });
 }
 
 void EventLoop::cancel_scope(Scope scope) {
   post([this, scope] {
-    cancelled_scopes_.insert(scope);
+    // The scope's last task may have ended (and released the scope) between the call and
+    // now, e.g. a connection evicted in the round it finished: nothing would ever release
+    // the scope again, so remember it only while something in it can still wait.
+    const bool in_use = live_tasks_.contains(scope) ||
+                        std::any_of(waits_.begin(), waits_.end(),
+                                    [scope](const auto& w) { return w.second.scope == scope; });
+    if (in_use) cancelled_scopes_.insert(scope);
     cancel_matching(false, scope);
   });
 }
@@ -200,13 +229,17 @@ bool EventLoop::run_posted() {
 
 bool EventLoop::fire_timers(Deadline now) {
   bool fired = false;
-  while (!timers_.empty() && timers_.top().when <= now) {
-    const WaitId id = timers_.top().id;
-    timers_.pop();
+  while (!timers_.empty() && timers_.front().when <= now) {
+    const WaitId id = timers_.front().id;
+    std::pop_heap(timers_.begin(), timers_.end());
+    timers_.pop_back();
     fired |= complete(id, Outcome::timeout);
   }
-  // Entries whose wait already ended only cost memory; drop them once they lead.
-  while (!timers_.empty() && !waits_.contains(timers_.top().id)) timers_.pop();
+  // A dead entry on top would only wake the loop early; drop those that lead.
+  while (!timers_.empty() && !waits_.contains(timers_.front().id)) {
+    std::pop_heap(timers_.begin(), timers_.end());
+    timers_.pop_back();
+  }
   return fired;
 }
 
@@ -218,7 +251,7 @@ void EventLoop::run_once(Deadline limit) {
   busy |= fire_timers(now);
 
   Deadline until = limit;
-  if (!timers_.empty() && timers_.top().when < until) until = timers_.top().when;
+  if (!timers_.empty() && timers_.front().when < until) until = timers_.front().when;
   busy |= !ready_.empty();
   if (!busy) {
     std::lock_guard lock(posted_mutex_);

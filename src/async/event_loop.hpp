@@ -4,7 +4,6 @@
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -47,6 +46,10 @@ class EventLoop final : public Executor {
   void run_once(Deadline limit);
 
   std::size_t pending_waits() const noexcept { return waits_.size(); }
+  // For tests: entries in the timer heap (live or not yet compacted) and scopes held
+  // cancelled. Both stay bounded by what is live.
+  std::size_t timer_entries() const noexcept { return timers_.size(); }
+  std::size_t cancelled_scopes() const noexcept { return cancelled_scopes_.size(); }
 
   // A loop owned by the calling thread, for running one task to completion (see blocking.hpp).
   static EventLoop& for_this_thread();
@@ -60,7 +63,8 @@ class EventLoop final : public Executor {
   struct Timer {
     Deadline when;
     WaitId id;
-    bool operator>(const Timer& other) const noexcept { return when > other.when; }
+    // std::push_heap keeps the largest on top: "larger" is the later deadline.
+    bool operator<(const Timer& other) const noexcept { return when > other.when; }
   };
 
   WaitId add_wait(int fd, Interest interest, Deadline deadline, Scope scope, Callback callback);
@@ -69,6 +73,8 @@ class EventLoop final : public Executor {
   // Each returns whether it ran anything.
   bool run_posted();
   bool fire_timers(Deadline now);
+  void push_timer(Timer timer);
+  void compact_timers();
   void cancel_matching(bool all, Scope scope);
   void drain();
 
@@ -76,9 +82,14 @@ class EventLoop final : public Executor {
   int wake_fd_ = -1;
   WaitId next_id_ = 1;
   std::unordered_map<WaitId, Wait> waits_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  // A binary heap (std::push_heap) of deadlines. A wait that ends early leaves its entry
+  // behind; compact_timers() drops those once they outnumber the live ones.
+  std::vector<Timer> timers_;
   std::vector<std::pair<Callback, Outcome>> ready_;
   std::unordered_set<Scope> cancelled_scopes_;
+  // Spawned tasks still running, per scope: a cancel that arrives after the last one ended
+  // has nothing to cancel, and must not leave its scope in cancelled_scopes_ for ever.
+  std::unordered_map<Scope, std::size_t> live_tasks_;
   bool draining_ = false;
 
   std::mutex posted_mutex_;

@@ -14,11 +14,12 @@ int hex(char c) {
   return -1;
 }
 
-std::string decode(std::string_view s) {
+// Percent-decoding; `plus_is_space` for query strings (HTML forms), never for the path.
+std::string decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (plus_is_space && s[i] == '+') {
       out.push_back(' ');
     } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
@@ -60,9 +61,42 @@ void parse_query(std::string_view q, Request& out) {
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
-    out.query.emplace(decode(pair.substr(0, eq)),
-                      eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
+    out.query.emplace(decode(pair.substr(0, eq), true), eq == std::string_view::npos
+                                                            ? std::string()
+                                                            : decode(pair.substr(eq + 1), true));
   }
+}
+
+// "HTTP/1.1" and "HTTP/1.0" as they are; "HTTP/1.x" for a later minor version is answered
+// as 1.1 (RFC 9110 2.5); empty for anything else.
+std::string known_version(std::string_view v) {
+  if (v.size() != 8 || !v.starts_with("HTTP/1.") || v[7] < '0' || v[7] > '9') return {};
+  return v[7] == '0' ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+// The origin-form path of an absolute-form target ("http://h:1/metrics?x" -> "/metrics?x",
+// RFC 9112 3.2.2), the target itself when it is origin-form, empty when it is neither.
+std::string_view origin_form(std::string_view target) {
+  if (target.starts_with('/')) return target;
+  const std::size_t colon = target.find("://");
+  if (colon == std::string_view::npos) return {};
+  const std::string scheme = lower(target.substr(0, colon));
+  if (scheme != "http" && scheme != "https") return {};
+  const std::string_view rest = target.substr(colon + 3);
+  const std::size_t slash = rest.find_first_of("/?");
+  if (slash == 0 || rest.empty()) return {};  // no authority
+  if (slash == std::string_view::npos) return "/";
+  if (rest[slash] == '?') return {};  // "http://h?x": a query needs a path before it
+  return rest.substr(slash);
+}
+
+// A bare LF (not after CR) inside the head: refused at once rather than waiting for a
+// CRLF CRLF terminator that such a client will never send.
+bool has_bare_lf(std::string_view head) {
+  for (std::size_t i = head.find('\n'); i != std::string_view::npos; i = head.find('\n', i + 1)) {
+    if (i == 0 || head[i - 1] != '\r') return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -89,6 +123,9 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
   std::size_t start = 0;
   while (start < buffer.size() && (buffer[start] == '\r' || buffer[start] == '\n')) ++start;
   const std::size_t end = buffer.find("\r\n\r\n", start);
+  if (has_bare_lf(buffer.substr(start, end == std::string_view::npos ? end : end - start))) {
+    return bad("bare LF in request head");
+  }
   if (end == std::string_view::npos) {
     if (buffer.size() > max_bytes) return {ParseStatus::too_large, 0, "request head too large"};
     // A request line longer than the limit is refused as soon as it is seen.
@@ -108,18 +145,25 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
   if (method.empty() || !std::all_of(method.begin(), method.end(), is_token_char)) {
     return bad("malformed method");
   }
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad("unsupported HTTP version");
-  if (target.empty() || target.front() != '/')
-    return bad("request target must be an absolute path");
+  out.version = known_version(version);
+  if (out.version.empty()) return bad("unsupported HTTP version");
   for (char c : target) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
       return bad("control character in target");
   }
+  const std::string_view origin = origin_form(target);
+  if (origin.empty()) return bad("request target must be an absolute path or URL");
   out.method = std::string(method);
-  out.version = std::string(version);
-  const std::size_t qmark = target.find('?');
-  out.path = decode(target.substr(0, qmark));
-  if (qmark != std::string_view::npos) parse_query(target.substr(qmark + 1), out);
+  const std::size_t qmark = origin.find('?');
+  const std::string_view raw_path = origin.substr(0, qmark);
+  // An encoded slash would let a path segment hold a '/' (a "target" named "a/b"), and an
+  // encoded NUL ends strings early: neither names anything served here.
+  const std::string raw = lower(raw_path);
+  if (raw.find("%2f") != std::string::npos || raw.find("%00") != std::string::npos) {
+    return bad("encoded '/' or NUL in path");
+  }
+  out.path = decode(raw_path, false);
+  if (qmark != std::string_view::npos) parse_query(origin.substr(qmark + 1), out);
 
   std::string_view rest =
       line_end == std::string_view::npos ? std::string_view{} : head.substr(line_end + 2);
@@ -141,6 +185,7 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
     const std::string key = lower(name);
     auto [it, inserted] = out.headers.emplace(key, std::string(value));
     if (!inserted) {
+      if (key == "host") return bad("more than one Host header");  // RFC 9112 3.2
       if (key == "content-length") {
         if (it->second != value) return bad("conflicting Content-Length");
       } else {
@@ -149,6 +194,7 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t max_bytes, R
     }
   }
 
+  if (out.version == "HTTP/1.1" && !out.headers.contains("host")) return bad("missing Host header");
   if (out.headers.contains("transfer-encoding")) return bad("request bodies are not accepted");
   if (auto it = out.headers.find("content-length"); it != out.headers.end()) {
     const std::string& v = it->second;

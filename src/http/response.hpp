@@ -1,5 +1,6 @@
 #pragma once
 
+#include <ctime>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,5 +29,8 @@ std::string serialize(const Response& response, bool keep_alive, bool head_only)
 // Status line and headers only, for sending a large payload() after them uncopied.
 std::string serialize_head(const Response& response, bool keep_alive);
 const char* reason_phrase(int status) noexcept;
+// `now` as an HTTP Date value, "Sun, 06 Nov 1994 08:49:37 GMT"; valid until the next call
+// on this thread.
+std::string_view http_date(std::time_t now);
 
 }  // namespace pgv::http

@@ -29,14 +29,75 @@ std::set<std::string> excludes(const Request& req) {
   return {v.begin(), v.end()};
 }
 
-// "/healthz/primary" -> "primary" for prefix "/healthz/"; empty when it does not match.
-bool match_target(const std::string& path, std::string_view prefix, std::string& target) {
-  if (!path.starts_with(prefix) || path.size() == prefix.size()) return false;
-  target = path.substr(prefix.size());
-  return target.find('/') == std::string::npos;
+}  // namespace
+
+// Every route the agent serves; a new endpoint is one row.
+const Router::Route Router::kRoutes[] = {
+    {"/livez", false, AuthClass::health, &Router::livez},
+    {"/healthz", false, AuthClass::health, &Router::healthz},
+    {"/healthz/", true, AuthClass::health, &Router::healthz},
+    {"/readyz", false, AuthClass::health, &Router::readyz},
+    {"/readyz/", true, AuthClass::health, &Router::readyz},
+    {"/primary", false, AuthClass::health, &Router::primary},
+    {"/replica", false, AuthClass::health, &Router::replica},
+    {"/metrics", false, AuthClass::protected_path, &Router::metrics},
+    {"/debug/failures", false, AuthClass::protected_path, &Router::failures},
+    {"/debug/activity", false, AuthClass::protected_path, &Router::activity},
+    {"/", false, AuthClass::protected_path, &Router::landing},
+};
+
+const Router::Route* Router::match(const std::string& path, std::string& segment) {
+  for (const Route& route : kRoutes) {
+    if (!route.segment) {
+      if (path == route.path) return &route;
+      continue;
+    }
+    if (!path.starts_with(route.path)) continue;
+    const std::string_view rest = std::string_view(path).substr(route.path.size());
+    if (rest.empty() || rest == "." || rest == ".." || rest.find('/') != std::string_view::npos) {
+      continue;
+    }
+    segment = std::string(rest);
+    return &route;
+  }
+  return nullptr;
 }
 
-}  // namespace
+bool Router::allowed(AuthClass auth, const Request& req) const {
+  switch (auth) {
+    case AuthClass::public_path:
+      return true;
+    case AuthClass::health:
+      return !auth_.protect_health || authorized(auth_, req.header("authorization"));
+    case AuthClass::protected_path:
+      return authorized(auth_, req.header("authorization"));
+  }
+  return false;
+}
+
+Response Router::handle(const Request& req) const {
+  if (req.method != "GET" && req.method != "HEAD") {
+    Response r = text(405, "only GET and HEAD are served\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  std::string segment;
+  const Route* route = match(req.path, segment);
+  if (route == nullptr) return text(404, "not found\n");
+  if (!allowed(route->auth, req)) {
+    Response r = text(401, "unauthorized\n");
+    if (!auth_.basic_user.empty()) {
+      r.headers.emplace_back("WWW-Authenticate", R"(Basic realm="pgvitals")");
+    }
+    if (!auth_.bearer_token.empty()) {
+      r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="pgvitals")");
+    }
+    return r;
+  }
+  Response r = (this->*(route->handler))(req, segment);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
 
 Response Router::health(const Request& req, Endpoint endpoint, const std::string& target) const {
   const Clock::time_point now = Clock::now();
@@ -55,68 +116,69 @@ Response Router::health(const Request& req, Endpoint endpoint, const std::string
   return r;
 }
 
-Response Router::handle(const Request& req) const {
-  if (req.method != "GET" && req.method != "HEAD") {
-    Response r = text(405, "only GET and HEAD are served\n");
-    r.headers.emplace_back("Allow", "GET, HEAD");
-    return r;
-  }
-  const std::string& path = req.path;
-  const bool is_health = path == "/livez" || path == "/healthz" || path == "/readyz" ||
-                         path.starts_with("/healthz/") || path.starts_with("/readyz/") ||
-                         path == "/primary" || path == "/replica";
-  const bool known = is_health || path == "/metrics" || path == "/debug/failures" ||
-                     path == "/debug/activity" || path == "/";
-  if (!known) return text(404, "not found\n");
-  if ((!is_health || auth_.protect_health) && !authorized(auth_, req.header("authorization"))) {
-    Response r = text(401, "unauthorized\n");
-    if (!auth_.basic_user.empty()) {
-      r.headers.emplace_back("WWW-Authenticate", R"(Basic realm="pgvitals")");
-    }
-    if (!auth_.bearer_token.empty()) {
-      r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="pgvitals")");
-    }
-    return r;
-  }
+Response Router::livez(const Request& req, const std::string& /*target*/) const {
+  return health(req, Endpoint::livez, "");
+}
 
+Response Router::healthz(const Request& req, const std::string& target) const {
+  return health(req, Endpoint::healthz, target);
+}
+
+Response Router::readyz(const Request& req, const std::string& target) const {
+  return health(req, Endpoint::readyz, target);
+}
+
+Response Router::role(const Request& req, bool want_primary) const {
+  const RoleAnswer a =
+      evaluate_role(*telemetry_.state.snapshot(), req.param("target"), want_primary, Clock::now());
+  return text(a.status, a.body);
+}
+
+Response Router::primary(const Request& req, const std::string& /*unused*/) const {
+  return role(req, true);
+}
+
+Response Router::replica(const Request& req, const std::string& /*unused*/) const {
+  return role(req, false);
+}
+
+Response Router::metrics(const Request& /*req*/, const std::string& /*unused*/) const {
   Response r;
-  std::string target;
-  if (path == "/livez") {
-    r = health(req, Endpoint::livez, "");
-  } else if (path == "/healthz" || match_target(path, "/healthz/", target)) {
-    r = health(req, Endpoint::healthz, target);
-  } else if (path == "/readyz" || match_target(path, "/readyz/", target)) {
-    r = health(req, Endpoint::readyz, target);
-  } else if (path == "/primary" || path == "/replica") {
-    const RoleAnswer a = evaluate_role(*telemetry_.state.snapshot(), req.param("target"),
-                                       path == "/primary", Clock::now());
-    r = text(a.status, a.body);
-  } else if (path == "/metrics") {
-    r.content_type = kMetricsType;
-    r.shared_body = telemetry_.metrics.exposition();
-  } else if (path == "/debug/failures") {
-    std::size_t limit = telemetry_.failures.capacity();
-    if (req.has_param("limit")) {
-      const std::string v = req.param("limit");
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
-      if (ec != std::errc() || end != v.data() + v.size()) {
-        return text(400, "limit must be a non-negative integer\n");
-      }
+  r.content_type = kMetricsType;
+  r.shared_body = telemetry_.metrics.exposition();
+  return r;
+}
+
+Response Router::failures(const Request& req, const std::string& /*unused*/) const {
+  std::size_t limit = telemetry_.failures.capacity();
+  if (req.has_param("limit")) {
+    const std::string v = req.param("limit");
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+    if (ec != std::errc() || end != v.data() + v.size()) {
+      return text(400, "limit must be a non-negative integer\n");
     }
-    r.content_type = kJson;
-    r.body = failures_json(telemetry_.failures.recent(req.param("target"), limit),
-                           telemetry_.failures.capacity(), telemetry_.failures.total());
-  } else if (path == "/debug/activity") {
-    const auto snapshot = telemetry_.state.snapshot();
-    const std::string t = req.param("target");
-    if (!t.empty() && !snapshot->contains(t)) return text(404, "unknown target\n");
-    r.content_type = kJson;
-    r.body = activity_json(*snapshot, t);
-  } else {
-    r.content_type = "text/html; charset=utf-8";
-    r.body = landing_html(*telemetry_.state.snapshot(), Clock::now());
   }
-  r.headers.emplace_back("Cache-Control", "no-store");
+  Response r;
+  r.content_type = kJson;
+  r.body = failures_json(telemetry_.failures.recent(req.param("target"), limit),
+                         telemetry_.failures.capacity(), telemetry_.failures.total());
+  return r;
+}
+
+Response Router::activity(const Request& req, const std::string& /*unused*/) const {
+  const auto snapshot = telemetry_.state.snapshot();
+  const std::string t = req.param("target");
+  if (!t.empty() && !snapshot->contains(t)) return text(404, "unknown target\n");
+  Response r;
+  r.content_type = kJson;
+  r.body = activity_json(*snapshot, t);
+  return r;
+}
+
+Response Router::landing(const Request& /*req*/, const std::string& /*unused*/) const {
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = landing_html(*telemetry_.state.snapshot(), Clock::now());
   return r;
 }
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "config/agent_config.hpp"
 #include "http/health.hpp"
 #include "http/request.hpp"
@@ -8,8 +11,15 @@
 
 namespace pgv::http {
 
-// Maps a request to its answer. Reads only telemetry (the state snapshot, the registry,
-// the failure ring); never a database, never blocks. Thread-safe.
+// Who may ask for a route. `health`: anyone, unless auth.protect_health (kubelet probes
+// and load balancers carry no credentials); `protected_path`: only with credentials when
+// auth is configured; `public_path`: anyone, always.
+enum class AuthClass { health, protected_path, public_path };
+
+// Maps a request to its answer through one table of routes (see kRoutes in router.cpp):
+// a request is matched against it once, and a path that matches no row is 404. Reads only
+// telemetry (the state snapshot, the registry, the failure ring); never a database, never
+// blocks. Thread-safe.
 class Router {
  public:
   Router(telemetry::Telemetry& telemetry, config::AuthConfig auth)
@@ -18,7 +28,31 @@ class Router {
   Response handle(const Request& request) const;
 
  private:
+  // `segment` is the path segment a prefix route matched ("primary" in /healthz/primary),
+  // empty for an exact route.
+  using Handler = Response (Router::*)(const Request&, const std::string& segment) const;
+  struct Route {
+    std::string_view path;  // exact path, or a prefix ending in '/' when `segment`
+    bool segment;           // prefix plus exactly one non-empty segment (not "." or "..")
+    AuthClass auth;
+    Handler handler;
+  };
+  static const Route kRoutes[];
+  static const Route* match(const std::string& path, std::string& segment);
+
+  Response livez(const Request& request, const std::string& target) const;
+  Response healthz(const Request& request, const std::string& target) const;
+  Response readyz(const Request& request, const std::string& target) const;
+  Response primary(const Request& request, const std::string& unused) const;
+  Response replica(const Request& request, const std::string& unused) const;
+  Response metrics(const Request& request, const std::string& unused) const;
+  Response failures(const Request& request, const std::string& unused) const;
+  Response activity(const Request& request, const std::string& unused) const;
+  Response landing(const Request& request, const std::string& unused) const;
+
   Response health(const Request& request, Endpoint endpoint, const std::string& target) const;
+  Response role(const Request& request, bool want_primary) const;
+  bool allowed(AuthClass auth, const Request& request) const;
 
   telemetry::Telemetry& telemetry_;
   const config::AuthConfig auth_;

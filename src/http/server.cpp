@@ -133,7 +133,7 @@ async::Task<void> HttpServer::accept_loop(Worker& worker) {
     if (out_of_descriptors) {
       // The listening socket stays readable: free a descriptor by dropping the longest-
       // waiting idle connection, and pause instead of spinning on accept.
-      evict_idle(worker);
+      evict(worker);
       const async::Outcome pause =
           co_await async::sleep_until(Clock::now() + std::chrono::milliseconds(10));
       if (pause == async::Outcome::cancelled) co_return;
@@ -141,16 +141,25 @@ async::Task<void> HttpServer::accept_loop(Worker& worker) {
   }
 }
 
-bool HttpServer::evict_idle(Worker& worker) {
-  // The connection that has waited longest without sending a complete request: an idle or
-  // dribbling client, never a request being answered.
-  auto victim = worker.connections.end();
+bool HttpServer::evict(Worker& worker) {
+  // First the connection that has waited longest without sending a complete request: an
+  // idle or dribbling client. When every one is busy, the one that has been writing its
+  // answer longest: handlers never wait, so a busy connection that lasts is a client that
+  // does not read (pipelining /metrics into a closed window), and without this such
+  // clients would hold every slot until write_timeout and turn away each health probe.
+  auto idle = worker.connections.end();
+  auto busy = worker.connections.end();
   for (auto it = worker.connections.begin(); it != worker.connections.end(); ++it) {
-    if (!it->second.busy && (victim == worker.connections.end() ||
-                             it->second.waiting_since < victim->second.waiting_since)) {
-      victim = it;
+    const Connection& c = it->second;
+    if (!c.busy) {
+      if (idle == worker.connections.end() || c.waiting_since < idle->second.waiting_since) {
+        idle = it;
+      }
+    } else if (busy == worker.connections.end() || c.busy_since < busy->second.busy_since) {
+      busy = it;
     }
   }
+  const auto victim = idle != worker.connections.end() ? idle : busy;
   if (victim == worker.connections.end()) return false;
   worker.loop.cancel_scope(victim->second.scope);
   worker.connections.erase(victim);
@@ -158,7 +167,7 @@ bool HttpServer::evict_idle(Worker& worker) {
 }
 
 void HttpServer::admit(Worker& worker, int fd) {
-  if (worker.connections.size() >= per_worker_cap_ && !evict_idle(worker)) {
+  if (worker.connections.size() >= per_worker_cap_ && !evict(worker)) {
     ::close(fd);
     return;
   }
@@ -197,8 +206,10 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
         if (n == 0) co_return;  // the client closed between requests
         buffer.append(chunk.data(), n);
       }
-      if (auto it = worker.connections.find(id); it != worker.connections.end())
+      if (auto it = worker.connections.find(id); it != worker.connections.end()) {
         it->second.busy = true;
+        it->second.busy_since = Clock::now();
+      }
       const Deadline write_deadline = Clock::now() + limits.write_timeout;
       if (parsed.status != ParseStatus::complete) {
         Response r;

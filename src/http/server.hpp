@@ -19,8 +19,9 @@ namespace pgv::http {
 // the shared port (SO_REUSEPORT), each serving many connections as coroutines. Every
 // wait has a deadline (the whole request head within read_timeout, the response within
 // write_timeout, an idle keep-alive within keep_alive_timeout) and the number of
-// connections is capped, the longest-waiting idle one making room for a new one, so idle
-// sockets and slow clients cannot keep a health check waiting. It reads only telemetry.
+// connections is capped, the longest-waiting idle one (or, when none is idle, the one
+// stuck longest writing to a client that does not read) making room for a new one, so
+// idle sockets and slow clients cannot keep a health check waiting. It reads only telemetry.
 class HttpServer {
  public:
   HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry);
@@ -40,8 +41,9 @@ class HttpServer {
  private:
   struct Connection {
     async::Scope scope = 0;
-    Clock::time_point waiting_since{};
-    bool busy = false;  // between a complete request head and the end of its answer
+    Clock::time_point waiting_since{};  // idle: since the last answer (or the accept)
+    Clock::time_point busy_since{};     // busy: since its request head was complete
+    bool busy = false;                  // between a complete request head and the end of its answer
   };
   struct Worker {
     async::EventLoop loop;
@@ -53,7 +55,7 @@ class HttpServer {
 
   async::Task<void> accept_loop(Worker& worker);
   void admit(Worker& worker, int fd);
-  bool evict_idle(Worker& worker);
+  bool evict(Worker& worker);
   async::Task<void> serve(Worker& worker, std::uint64_t id, int fd);
 
   const config::AgentConfig config_;

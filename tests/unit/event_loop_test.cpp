@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -69,14 +71,26 @@ TEST_CASE("a wait with nothing to read ends at its deadline, not before", "[asyn
 
 TEST_CASE("data written by another thread wakes the waiting coroutine", "[async]") {
   Pipe p;
+  pgv::async::EventLoop loop;
+  std::optional<Outcome> outcome;
+  loop.spawn(
+      [](int fd, std::optional<Outcome>& out) -> Task<void> {
+        out = co_await pgv::async::wait_io(fd, pgv::async::Interest::read, Clock::now() + 5s);
+      }(p.fds[0], outcome),
+      0);
+  // Posted after the spawn, so it runs once the reader has parked on its descriptor: the
+  // writer starts from that event, not from a guess at how long parking takes.
+  std::promise<std::size_t> parked;
+  loop.post([&] { parked.set_value(loop.pending_waits()); });
   std::atomic<ssize_t> written{0};
   std::thread writer([&] {
-    std::this_thread::sleep_for(20ms);  // let the reader park first
-    written = ::write(p.fds[1], "x", 1);
+    if (parked.get_future().get() == 1) written = ::write(p.fds[1], "x", 1);
   });
-  CHECK(pgv::async::run_blocking(wait_readable(p.fds[0], Clock::now() + 5s)) == Outcome::ready);
+  const auto until = Clock::now() + 5s;
+  while (!outcome && Clock::now() < until) loop.run_once(until);
   writer.join();
   CHECK(written == 1);
+  CHECK(outcome == Outcome::ready);
 }
 
 TEST_CASE("values and exceptions travel up nested tasks", "[async]") {
@@ -164,4 +178,71 @@ TEST_CASE("stop cancels spawned tasks, which unwind with Cancelled", "[async]") 
 TEST_CASE("run_blocking refuses to nest", "[async]") {
   auto inner = []() -> Task<int> { co_return pgv::async::run_blocking(leaf(1)); };
   CHECK_THROWS_AS(pgv::async::run_blocking(inner()), std::logic_error);
+}
+
+// Each wait that ends before its deadline (data came, its scope was cancelled) left its
+// entry in the timer heap until that entry reached the top, which a far deadline never does
+// while a nearer one is pending: an HTTP accept loop left one per wake-up, for ever.
+TEST_CASE("waits that end early leave the timer heap bounded", "[async]") {
+  pgv::async::EventLoop loop;
+  Pipe p;
+  REQUIRE(::write(p.fds[1], "x", 1) == 1);  // stays readable: every wait on it is ready
+  const auto near = Clock::now() + 60s;
+  bool near_done = false;
+  loop.wait_until(near, 0, [&](Outcome) { near_done = true; });
+  constexpr int kWaits = 20000;
+  int ready = 0;
+  int cancelled = 0;
+  std::size_t largest = 0;
+  for (int i = 0; i < kWaits; ++i) {
+    const auto far = Clock::now() + 1h;
+    if (i % 2 == 0) {
+      loop.wait_io(p.fds[0], pgv::async::Interest::read, far, 0,
+                   [&](Outcome o) { ready += o == Outcome::ready ? 1 : 0; });
+    } else {
+      // A spawned task in its own scope, cancelled while it sleeps, as an evicted
+      // connection is; its owner releases the scope when it ends.
+      const pgv::async::Scope scope = pgv::async::new_scope();
+      loop.spawn(
+          [](int& n) -> Task<void> {
+            const Outcome o = co_await pgv::async::sleep_until(Clock::now() + 1h);
+            n += o == Outcome::cancelled ? 1 : 0;
+          }(cancelled),
+          scope, [&loop, scope](std::exception_ptr) { loop.release_scope(scope); });
+      loop.run_once(Clock::now());  // parks the task
+      loop.cancel_scope(scope);
+    }
+    loop.run_once(Clock::now());
+    loop.run_once(Clock::now());
+    largest = std::max(largest, loop.timer_entries());
+  }
+  CHECK(ready == kWaits / 2);
+  CHECK(cancelled == kWaits / 2);
+  CHECK_FALSE(near_done);
+  CHECK(loop.pending_waits() == 1);
+  INFO("largest timer heap: " << largest << " entries for " << kWaits << " waits");
+  CHECK(largest <= 130);
+  CHECK(loop.cancelled_scopes() == 0);
+}
+
+// A task that ends in the same round as its scope is cancelled (an HTTP connection evicted
+// just as it finished) released its scope before the cancel arrived, which then held the
+// scope in cancelled_scopes_ for ever: one leaked entry per such connection.
+TEST_CASE("a scope cancelled after its task ended is not kept cancelled", "[async]") {
+  pgv::async::EventLoop loop;
+  int finished = 0;
+  for (int i = 0; i < 100; ++i) {
+    const pgv::async::Scope scope = pgv::async::new_scope();
+    loop.spawn([]() -> Task<void> { co_return; }(), scope,
+               [&loop, &finished, scope](std::exception_ptr) {
+                 loop.release_scope(scope);
+                 ++finished;
+               });
+    loop.cancel_scope(scope);  // queued behind the start: it arrives after the end
+  }
+  const auto until = Clock::now() + 2s;
+  while (finished < 100 && Clock::now() < until) loop.run_once(until);
+  loop.run_once(Clock::now());
+  CHECK(finished == 100);
+  CHECK(loop.cancelled_scopes() == 0);
 }

@@ -32,10 +32,17 @@ ParseStatus status_of(std::string_view buffer, std::size_t limit = kLimit) {
   return parse(buffer, limit).result.status;
 }
 
-// A request head with the given request line and header lines.
-std::string head(const std::string& request_line, const std::vector<std::string>& headers = {}) {
+// A request head with the given request line and header lines; an HTTP/1.1 head gets the
+// Host header it must carry, unless `headers` has one or `with_host` is false.
+std::string head(const std::string& request_line, const std::vector<std::string>& headers = {},
+                 bool with_host = true) {
   std::string out = request_line + "\r\n";
-  for (const auto& h : headers) out += h + "\r\n";
+  bool has_host = false;
+  for (const auto& h : headers) {
+    out += h + "\r\n";
+    has_host = has_host || h.starts_with("Host:") || h.starts_with("host:");
+  }
+  if (with_host && !has_host && request_line.ends_with(" HTTP/1.1")) out += "Host: h\r\n";
   return out + "\r\n";
 }
 
@@ -190,29 +197,101 @@ TEST_CASE("malformed request lines are bad requests with a reason", "[http][requ
   }
 }
 
-TEST_CASE("only HTTP/1.0 and HTTP/1.1 are spoken", "[http][request]") {
+TEST_CASE("only HTTP/1.x is spoken, a later minor version as 1.1", "[http][request]") {
   for (const std::string& version :
-       std::vector<std::string>{"HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "http/1.1", "HTTP/1",
+       std::vector<std::string>{"HTTP/2.0", "HTTP/0.9", "http/1.1", "HTTP/1", "HTTP/1.a",
                                 "HTTP/1.10", "HTTP/1.1x", "HTTP", std::string("HTTP/1.1\0", 9)}) {
     INFO(version << " (" << version.size() << " bytes)");
     CHECK(status_of(head("GET / " + version)) == ParseStatus::bad_request);
   }
   CHECK(parse(head("GET / HTTP/2.0")).result.error == "unsupported HTTP version");
+  // RFC 9110 2.5: a 1.x request with x > 1 is answered as the highest 1.x we speak.
+  for (const std::string version : {"HTTP/1.2", "HTTP/1.9"}) {
+    INFO(version);
+    const Parsed p = parse(head("GET / " + version, {"Host: h"}));
+    REQUIRE(p.result.status == ParseStatus::complete);
+    CHECK(p.request.version == "HTTP/1.1");
+    CHECK(p.request.keep_alive);
+  }
+  // ...which must then carry Host like any 1.1 request.
+  CHECK(status_of(head("GET / HTTP/1.2")) == ParseStatus::bad_request);
 }
 
-TEST_CASE("only origin-form targets are accepted: absolute, authority and asterisk forms refused",
+TEST_CASE("origin and absolute forms are accepted; authority and asterisk forms refused",
           "[http][request]") {
   for (const std::string line : {
-           "GET http://127.0.0.1:9188/healthz HTTP/1.1",
-           "GET https://evil.example/ HTTP/1.1",
            "CONNECT 127.0.0.1:9188 HTTP/1.1",
            "OPTIONS * HTTP/1.1",
            "GET healthz HTTP/1.1",
            "GET ?a=b HTTP/1.1",
+           "GET ftp://h/metrics HTTP/1.1",
+           "GET http:///metrics HTTP/1.1",
+           "GET http://h?a=b HTTP/1.1",
+           "GET //h/metrics HTTP/1.1x",
        }) {
     INFO(line);
     CHECK(status_of(head(line)) == ParseStatus::bad_request);
   }
+  // RFC 9112 3.2.2: a server must accept the absolute form (what proxies send).
+  struct Case {
+    const char* line;
+    const char* path;
+  };
+  for (const Case c :
+       {Case{"GET http://h/metrics HTTP/1.1", "/metrics"},
+        Case{"GET HTTP://127.0.0.1:9188/healthz?verbose HTTP/1.1", "/healthz"},
+        Case{"GET https://evil.example/ HTTP/1.1", "/"}, Case{"GET http://h HTTP/1.1", "/"}}) {
+    INFO(c.line);
+    const Parsed p = parse(head(c.line));
+    REQUIRE(p.result.status == ParseStatus::complete);
+    CHECK(p.request.path == c.path);
+  }
+  CHECK(parse(head("GET http://h/healthz?verbose HTTP/1.1")).request.has_param("verbose"));
+}
+
+TEST_CASE("HTTP/1.1 needs exactly one Host header; HTTP/1.0 may omit it", "[http][request]") {
+  const Parsed none = parse(head("GET /livez HTTP/1.1", {}, false));
+  CHECK(none.result.status == ParseStatus::bad_request);
+  CHECK(none.result.error == "missing Host header");
+  const Parsed two = parse(head("GET /livez HTTP/1.1", {"Host: a", "host: b"}));
+  CHECK(two.result.status == ParseStatus::bad_request);
+  CHECK(two.result.error == "more than one Host header");
+  CHECK(status_of(head("GET /livez HTTP/1.1", {"Host: a", "Host: a"})) == ParseStatus::bad_request);
+  CHECK(status_of(head("GET /livez HTTP/1.0")) == ParseStatus::complete);
+  CHECK(status_of(head("GET /livez HTTP/1.1", {"Host:"})) == ParseStatus::complete);
+}
+
+TEST_CASE("a bare LF in the head is refused at once, not waited on", "[http][request]") {
+  // Such a client never sends CRLF CRLF: without this it hung until read_timeout.
+  for (const std::string buf :
+       {"GET / HTTP/1.1\nHost: h\n\n", "GET / HTTP/1.1\r\nHost: h\n\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n", "GET / HTTP/1.1\n"}) {
+    INFO(buf);
+    const Parsed p = parse(buf);
+    CHECK(p.result.status == ParseStatus::bad_request);
+    CHECK(p.result.error == "bare LF in request head");
+  }
+  // After a complete head, a bare LF belongs to what follows (a body, the next request).
+  const std::string ok = head("GET / HTTP/1.1");
+  const Parsed p = parse(ok + "\n\nxyz");
+  CHECK(p.result.status == ParseStatus::complete);
+  CHECK(p.result.consumed == ok.size());
+}
+
+TEST_CASE("in the path '+' is itself and encoded '/' or NUL is refused", "[http][request]") {
+  const Parsed plus = parse(head("GET /healthz/a+b?q=x+y HTTP/1.1"));
+  REQUIRE(plus.result.status == ParseStatus::complete);
+  CHECK(plus.request.path == "/healthz/a+b");
+  CHECK(plus.request.param("q") == "x y");  // form encoding in the query is kept
+  for (const std::string target :
+       {"/readyz/a%2Fb", "/readyz/a%2fb", "/healthz/x%00", "/%2F", "/a%2F%2F"}) {
+    INFO(target);
+    const Parsed p = parse(head("GET " + target + " HTTP/1.1"));
+    CHECK(p.result.status == ParseStatus::bad_request);
+    CHECK(p.result.error == "encoded '/' or NUL in path");
+  }
+  // In the query they are data.
+  CHECK(parse(head("GET /debug/failures?target=a%2Fb HTTP/1.1")).request.param("target") == "a/b");
 }
 
 TEST_CASE("control characters in the method or target are refused", "[http][request]") {
@@ -423,4 +502,19 @@ TEST_CASE("every status the server sends has its reason phrase", "[http][respons
   }
   Response empty;
   CHECK(serialize(empty, false, false).find("Content-Length: 0\r\n") != std::string::npos);
+}
+
+TEST_CASE("every answer carries a Date header in IMF-fixdate", "[http][response]") {
+  CHECK(pgv::http::http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110's
+  CHECK(pgv::http::http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT");
+  CHECK(pgv::http::http_date(951782400) == "Tue, 29 Feb 2000 00:00:00 GMT");
+  CHECK(pgv::http::http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");  // cache refreshed
+  const std::string wire = serialize(Response{}, true, false);
+  const std::size_t at = wire.find("\r\nDate: ");
+  REQUIRE(at != std::string::npos);
+  const std::string date = wire.substr(at + 8, wire.find("\r\n", at + 2) - at - 8);
+  INFO(date);
+  CHECK(date.size() == 29);
+  CHECK(date.ends_with(" GMT"));
+  CHECK(date[3] == ',');
 }
