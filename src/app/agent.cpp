@@ -1,9 +1,15 @@
 #include "app/agent.hpp"
 
 #include <signal.h>
+#include <time.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
 
+#include "app/sd_notify.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
@@ -41,6 +47,35 @@ bool same_server_settings(const config::AgentConfig& a, const config::AgentConfi
          a.auth.basic_user == b.auth.basic_user && a.auth.basic_password == b.auth.basic_password &&
          a.auth.bearer_token == b.auth.bearer_token &&
          a.auth.protect_health == b.auth.protect_health && a.workers == b.workers;
+}
+
+// The next signal, or 0 when `timeout` passes first (never, without one).
+int next_signal(const sigset_t& set, std::optional<Clock::duration> timeout) {
+  if (!timeout) {
+    int sig = 0;
+    return sigwait(&set, &sig) == 0 ? sig : 0;
+  }
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*timeout).count();
+  const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  const int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+// systemd restarts an agent whose pings stop: one is sent only while every scheduler
+// thread makes progress (the /livez rule), so a hung loop is restarted, not just reported.
+void ping_watchdog(const SystemdNotifier& notifier, const telemetry::Telemetry& tel,
+                   Clock::time_point& next_ping) {
+  const auto every = notifier.watchdog_every();
+  const Clock::time_point now = Clock::now();
+  if (!every || now < next_ping) return;
+  next_ping = now + *every;
+  if (tel.state.liveness().alive(now)) notifier.notify("WATCHDOG=1");
+}
+
+std::string monotonic_usec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::to_string(static_cast<long long>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000);
 }
 
 void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
@@ -134,17 +169,33 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
                   {"workers", static_cast<long long>(scheduler.worker_count())},
                   {"url", scheme + "://" + host + ":" + std::to_string(server.port()) + "/"}});
 
+  // Ready: the listener is bound and every target's schedule has started.
+  const SystemdNotifier notifier;
+  notifier.notify("READY=1\nSTATUS=watching " + std::to_string(config.targets.size()) +
+                  " target(s)");
+  Clock::time_point next_ping{};
+  ping_watchdog(notifier, tel, next_ping);
+
   const sigset_t set = agent_signals();
   for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
+    std::optional<Clock::duration> until_ping;
+    if (notifier.watchdog_every()) {
+      until_ping =
+          std::max<Clock::duration>(next_ping - Clock::now(), std::chrono::milliseconds(1));
+    }
+    const int sig = next_signal(set, until_ping);
+    ping_watchdog(notifier, tel, next_ping);
+    if (sig == 0) continue;
     if (sig == SIGHUP) {
+      notifier.notify("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec());
       reload(flags, config, tel, scheduler);
+      notifier.notify("READY=1");
       continue;
     }
     telemetry::log(LogLevel::info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
+  notifier.notify("STOPPING=1");
   // Databases first: every connection is closed before the health endpoints go away.
   scheduler.stop();
   server.stop();

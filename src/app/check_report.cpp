@@ -104,6 +104,9 @@ void render_activity(std::string& out, const telemetry::TargetState& st) {
       for (int p : b.blocked_by) out += " " + std::to_string(p);
       out += ")";
     }
+    if (a.longest_lock_wait_seconds) {
+      out += ", longest lock wait " + seconds_text(*a.longest_lock_wait_seconds);
+    }
     out += "; waiting:";
     for (const auto& [type, n] : a.waiting_by_event_type)
       out += " " + type + " " + std::to_string(n);

@@ -88,6 +88,7 @@ nlohmann::json activity_to_json(const probes::ActivityDigest& a) {
           {"oldest_transaction_seconds", optional(a.oldest_transaction_seconds)},
           {"oldest_idle_in_transaction_seconds", optional(a.oldest_idle_in_transaction_seconds)},
           {"longest_query_seconds", optional(a.longest_query_seconds)},
+          {"longest_lock_wait_seconds", optional(a.longest_lock_wait_seconds)},
           {"blocked", blocked},
           {"oldest_transactions", oldest},
           {"privileged", a.privileged}};

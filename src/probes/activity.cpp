@@ -50,7 +50,12 @@ agg AS (
          extract(epoch FROM now() - min(state_change)
                  FILTER (WHERE state LIKE 'idle in transaction%')) AS oldest_idle,
          extract(epoch FROM now() - min(query_start)
-                 FILTER (WHERE state = 'active' AND NOT self)) AS longest_query
+                 FILTER (WHERE state = 'active' AND NOT self)) AS longest_query,
+         -- A lock wait starts at or after the statement's state_change; pg_locks.waitstart
+         -- (14+) would be exact but costs a scan of the lock table every cycle.
+         extract(epoch FROM now() - min(state_change)
+                 FILTER (WHERE state = 'active' AND wait_event_type = 'Lock' AND NOT self))
+           AS longest_lock_wait
   FROM a)
 SELECT
   agg.total,
@@ -77,7 +82,8 @@ SELECT
   current_setting('superuser_reserved_connections'),
   coalesce(current_setting('reserved_connections', true), '0'),
   pg_has_role(current_user, 'pg_monitor', 'MEMBER')
-    OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+    OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+  agg.longest_lock_wait
 FROM agg)";
 }
 
@@ -132,6 +138,7 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
   d.max_connections = to_int(r.get(0, 10));
   d.reserved_connections = to_int(r.get(0, 11)) + to_int(r.get(0, 12));
   d.privileged = r.get(0, 13) == "t";
+  d.longest_lock_wait_seconds = to_seconds(r, 14);
   return d;
 }
 

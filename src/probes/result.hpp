@@ -49,6 +49,9 @@ struct ActivityDigest {
   std::optional<double> oldest_transaction_seconds;
   std::optional<double> oldest_idle_in_transaction_seconds;
   std::optional<double> longest_query_seconds;
+  // now() - state_change of the longest-waiting active session with wait_event_type Lock:
+  // its wait began at or after state_change, so this bounds the wait from above.
+  std::optional<double> longest_lock_wait_seconds;
   std::vector<BlockedSession> blocked;
   std::vector<SessionInfo> oldest_transactions;  // a few, oldest first
   int max_connections = 0;

@@ -16,12 +16,6 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
-prometheus::Histogram::BucketBoundaries pool_acquire_buckets() {
-  // Acquire from a warm pool costs well under a microsecond; with pre-ping it is a round trip.
-  return {0.000001, 0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,    0.05,    0.1,     0.25,   0.5,     1,      2.5,   5,      10};
-}
-
 }  // namespace
 
 const prometheus::Histogram::BucketBoundaries& latency_buckets() {
@@ -44,7 +38,8 @@ Metrics::Metrics()
       probe_failures(BuildCounter()
                          .Name("pgvitals_probe_failures_total")
                          .Help("Failed probe runs by reason (timeout, refused, auth, "
-                               "too_many_connections, shutdown, sqlstate_<class>, other).")
+                               "too_many_connections, shutdown, dns, tls, sqlstate_<class>, "
+                               "other).")
                          .Register(*registry_)),
       probe_last_success(BuildGauge()
                              .Name("pgvitals_probe_last_success_timestamp_seconds")
@@ -138,6 +133,13 @@ Metrics::Metrics()
                                   .Name("pgvitals_server_blocked_sessions")
                                   .Help("Sessions waiting on a lock another session holds.")
                                   .Register(*registry_)),
+      server_longest_lock_wait(
+          BuildGauge()
+              .Name("pgvitals_server_longest_lock_wait_seconds")
+              .Help("Longest current lock wait: now() - state_change of active sessions whose "
+                    "wait_event_type is Lock (the wait began at or after state_change, so an "
+                    "upper bound); 0 when none waits.")
+              .Register(*registry_)),
       server_waiting_sessions(BuildGauge()
                                   .Name("pgvitals_server_waiting_sessions")
                                   .Help("Active sessions waiting, by wait_event_type.")
@@ -185,6 +187,7 @@ Metrics::Metrics()
                &server_oldest_idle_in_transaction,
                &server_longest_query,
                &server_blocked_sessions,
+               &server_longest_lock_wait,
                &server_waiting_sessions,
                &last_cycle,
                &schedule_lag,
@@ -192,7 +195,24 @@ Metrics::Metrics()
                &build_info};
 }
 
+void Metrics::watch_expiry(TargetMetrics* target) {
+  std::lock_guard lock(expiry_mutex_);
+  expiring_.insert(target);
+}
+
+void Metrics::unwatch_expiry(TargetMetrics* target) {
+  std::lock_guard lock(expiry_mutex_);
+  expiring_.erase(target);
+}
+
+void Metrics::expire_stale() const {
+  const Clock::time_point now = Clock::now();
+  std::lock_guard lock(expiry_mutex_);
+  for (TargetMetrics* target : expiring_) target->expire(now);
+}
+
 std::string Metrics::serialize() const {
+  expire_stale();
   // One family at a time into one buffer sized from the last rendering: with a thousand
   // targets the whole registry collected at once, its text in a growing stream and the
   // final copy out of it cost several times the text's own size at every scrape.
@@ -214,6 +234,7 @@ std::string Metrics::serialize() const {
 }
 
 std::string Metrics::serialize_registry() const {
+  expire_stale();
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   collect_process_metrics(families);
   return prometheus::TextSerializer().Serialize(families);
@@ -237,163 +258,6 @@ std::shared_ptr<const std::string> Metrics::exposition() const {
   // there are many targets).
   if (text->size() > kKeepBytes) ::malloc_trim(0);
   return text;
-}
-
-template <class T, class... Args>
-T& TargetMetrics::add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
-  labels.emplace("target", target_);
-  T& metric = family.Add(labels, std::forward<Args>(args)...);
-  removers_.push_back([&family, &metric] { family.Remove(&metric); });
-  return metric;
-}
-
-template <class T, class... Args>
-T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key,
-                       prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
-  std::lock_guard lock(mutex_);
-  auto it = cache.find(key);
-  if (it != cache.end()) return *it->second;
-  T& metric = add(family, std::move(labels), std::forward<Args>(args)...);
-  cache.emplace(key, &metric);
-  return metric;
-}
-
-TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
-                             const std::map<std::string, std::string>& labels)
-    : metrics_(metrics),
-      target_(std::move(target)),
-      up_(add(metrics.up, {})),
-      connect_duration_(add(metrics.connect_duration, {}, latency_buckets())),
-      pool_idle_(add(metrics.pool_connections, {{"state", "idle"}})),
-      pool_in_use_(add(metrics.pool_connections, {{"state", "in_use"}})),
-      pool_max_(add(metrics.pool_max, {})),
-      pool_waiting_(add(metrics.pool_waiting, {})),
-      pool_saturation_(add(metrics.pool_saturation, {})),
-      pool_acquire_(add(metrics.pool_acquire, {}, pool_acquire_buckets())),
-      pool_timeouts_(add(metrics.pool_timeouts, {})),
-      pool_opened_(add(metrics.pool_opened, {})),
-      last_cycle_(add(metrics.last_cycle, {})),
-      schedule_lag_(add(metrics.schedule_lag, {}, latency_buckets())),
-      by_state_{&metrics.server_connections, "state", {}},
-      by_application_{&metrics.server_connections_by_application, "application", {}},
-      waiting_{&metrics.server_waiting_sessions, "wait_event_type", {}} {
-  prometheus::Labels info(labels.begin(), labels.end());
-  add(metrics.target_info, info).Set(1);
-  for (pool::CloseReason r : pool::kCloseReasons) {
-    pool_closed_[r] = &add(metrics.pool_closed, {{"reason", std::string(pool::to_string(r))}});
-  }
-}
-
-TargetMetrics::~TargetMetrics() {
-  std::lock_guard lock(mutex_);
-  for (auto& remove : removers_) remove();
-  for (GaugeSet* set : {&by_state_, &by_application_, &waiting_}) {
-    for (auto& [value, gauge] : set->series) set->family->Remove(gauge);
-  }
-}
-
-void TargetMetrics::replace(GaugeSet& set, const std::map<std::string, double>& values) {
-  std::lock_guard lock(mutex_);
-  for (auto it = set.series.begin(); it != set.series.end();) {
-    if (values.contains(it->first)) {
-      ++it;
-      continue;
-    }
-    set.family->Remove(it->second);
-    it = set.series.erase(it);
-  }
-  for (const auto& [value, v] : values) {
-    auto it = set.series.find(value);
-    if (it == set.series.end()) {
-      it = set.series.emplace(value, &set.family->Add({{"target", target_}, {set.label, value}}))
-               .first;
-    }
-    it->second->Set(v);
-  }
-}
-
-void TargetMetrics::set_activity(const probes::ActivityDigest& a) {
-  std::map<std::string, double> states;
-  for (const auto& [state, n] : a.by_state) states[state] = n;
-  replace(by_state_, states);
-  std::map<std::string, double> apps;
-  for (const auto& [app, n] : a.top_applications) apps[app] += n;
-  if (a.other_application_sessions > 0) apps["other"] += a.other_application_sessions;
-  replace(by_application_, apps);
-  std::map<std::string, double> waits;
-  for (const auto& [type, n] : a.waiting_by_event_type) waits[type] = n;
-  replace(waiting_, waits);
-  lazy_gauge(server_saturation_, metrics_.server_saturation).Set(a.saturation());
-  lazy_gauge(oldest_transaction_, metrics_.server_oldest_transaction)
-      .Set(a.oldest_transaction_seconds.value_or(0));
-  lazy_gauge(oldest_idle_in_transaction_, metrics_.server_oldest_idle_in_transaction)
-      .Set(a.oldest_idle_in_transaction_seconds.value_or(0));
-  lazy_gauge(longest_query_, metrics_.server_longest_query)
-      .Set(a.longest_query_seconds.value_or(0));
-  lazy_gauge(blocked_sessions_, metrics_.server_blocked_sessions)
-      .Set(static_cast<double>(a.blocked.size()));
-}
-
-prometheus::Histogram& TargetMetrics::probe_duration(const std::string& probe) {
-  return lazy(durations_, probe, metrics_.probe_duration, {{"probe", probe}}, latency_buckets());
-}
-
-prometheus::Counter& TargetMetrics::probe_failures(const std::string& probe,
-                                                   const std::string& reason) {
-  return lazy(failures_, probe + "\n" + reason, metrics_.probe_failures,
-              {{"probe", probe}, {"reason", reason}});
-}
-
-prometheus::Gauge& TargetMetrics::probe_last_success(const std::string& probe) {
-  return lazy(last_success_, probe, metrics_.probe_last_success, {{"probe", probe}});
-}
-
-prometheus::Gauge& TargetMetrics::connect_phase(const std::string& phase) {
-  return lazy(connect_phases_, phase, metrics_.connect_phase, {{"phase", phase}});
-}
-
-void TargetMetrics::set_pool(const pool::PoolStats& stats) {
-  pool_idle_.Set(stats.idle);
-  pool_in_use_.Set(stats.in_use);
-  pool_max_.Set(stats.max);
-  pool_waiting_.Set(stats.waiting);
-  pool_saturation_.Set(stats.max > 0 ? static_cast<double>(stats.in_use) / stats.max : 0);
-}
-
-prometheus::Gauge& TargetMetrics::lazy_gauge(prometheus::Gauge*& slot,
-                                             prometheus::Family<prometheus::Gauge>& family) {
-  std::lock_guard lock(mutex_);
-  if (slot == nullptr) slot = &add(family, {});
-  return *slot;
-}
-
-void TargetMetrics::set_server(int max_connections, int reserved, bool in_recovery,
-                               int version_num) {
-  lazy_gauge(server_max_connections_, metrics_.server_max_connections).Set(max_connections);
-  lazy_gauge(server_reserved_, metrics_.server_reserved_connections).Set(reserved);
-  lazy_gauge(server_version_, metrics_.server_version).Set(version_num);
-  set_in_recovery(in_recovery);
-}
-
-void TargetMetrics::set_in_recovery(bool in_recovery) {
-  lazy_gauge(server_in_recovery_, metrics_.server_in_recovery).Set(in_recovery ? 1 : 0);
-}
-
-void TargetMetrics::on_connect(const pg::ConnectTiming& timing) {
-  pool_opened_.Increment();
-  connect_duration_.Observe(timing.total);
-}
-
-void TargetMetrics::on_acquire(double seconds) {
-  pool_acquire_.Observe(seconds);
-}
-
-void TargetMetrics::on_timeout() {
-  pool_timeouts_.Increment();
-}
-
-void TargetMetrics::on_close(pool::CloseReason reason) {
-  pool_closed_.at(reason)->Increment();
 }
 
 }  // namespace pgv::telemetry

@@ -6,19 +6,31 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "async/clock.hpp"
 #include "pool/observer.hpp"
 #include "probes/result.hpp"
 
 namespace pgv::telemetry {
+
+class TargetMetrics;
+
+// Failure reasons whose counters exist at 0 from a target's start, for every enabled probe:
+// increase() sees the first failure only when the series existed before it. Rarer reasons
+// (tls, sqlstate_<class>) appear at their first failure, which keeps the series bounded.
+inline constexpr std::array<std::string_view, 7> kCommonFailureReasons = {
+    "timeout", "refused", "auth", "too_many_connections", "shutdown", "dns", "other"};
 
 // Every metric family the agent exports (names are the contract in DESIGN.md), in one
 // registry that /metrics serialises. Thread-safe.
@@ -76,14 +88,25 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& server_oldest_idle_in_transaction;
   prometheus::Family<prometheus::Gauge>& server_longest_query;
   prometheus::Family<prometheus::Gauge>& server_blocked_sessions;
+  prometheus::Family<prometheus::Gauge>& server_longest_lock_wait;
   prometheus::Family<prometheus::Gauge>& server_waiting_sessions;
   prometheus::Family<prometheus::Gauge>& last_cycle;
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;
   prometheus::Family<prometheus::Gauge>& build_info;
 
+  // Targets whose activity series expire. Every rendering first drops the series whose
+  // result went stale, so they vanish even when the target's own loop is stuck and cannot
+  // drop them itself.
+  void watch_expiry(TargetMetrics* target);
+  void unwatch_expiry(TargetMetrics* target);
+
  private:
+  void expire_stale() const;
+
   std::vector<const prometheus::Collectable*> families_;
+  mutable std::mutex expiry_mutex_;  // held while expiring, so an unwatched target is never touched
+  std::set<TargetMetrics*> expiring_;
   mutable std::atomic<std::size_t> size_hint_{64 * 1024};
   mutable std::mutex render_mutex_;
   mutable std::shared_ptr<const std::string> kept_;
@@ -96,8 +119,11 @@ class Metrics {
 // observer: connection events become counters and histograms as they happen.
 class TargetMetrics final : public pool::PoolObserver {
  public:
+  // `required` is exported on pgvitals_target_info; every probe in `probes` gets its
+  // failure counters for kCommonFailureReasons at 0.
   TargetMetrics(Metrics& metrics, std::string target,
-                const std::map<std::string, std::string>& labels);
+                const std::map<std::string, std::string>& labels, bool required = true,
+                const std::vector<std::string>& probes = {});
   ~TargetMetrics() override;
   TargetMetrics(const TargetMetrics&) = delete;
   TargetMetrics& operator=(const TargetMetrics&) = delete;
@@ -113,7 +139,15 @@ class TargetMetrics final : public pool::PoolObserver {
   void set_pool(const pool::PoolStats& stats);
   void set_server(int max_connections, int reserved, bool in_recovery, int version_num);
   void set_in_recovery(bool in_recovery);
-  void set_activity(const probes::ActivityDigest& activity);
+  // The activity-derived gauges (connections by state and application, saturation, ages,
+  // blocked, waiting, lock wait) describe one moment: they are shown from a successful
+  // activity probe until `valid_until`, and removed by clear_activity() or at the first
+  // rendering after that, so a stale value is never exported. The next set brings them back.
+  void set_activity(const probes::ActivityDigest& activity,
+                    Clock::time_point valid_until = Clock::time_point::max());
+  void clear_activity();
+  void expire(Clock::time_point now);
+  bool has_activity();
   prometheus::Gauge& last_cycle() { return last_cycle_; }
   prometheus::Histogram& schedule_lag() { return schedule_lag_; }
 
@@ -133,7 +167,10 @@ class TargetMetrics final : public pool::PoolObserver {
     std::string label;
     std::map<std::string, prometheus::Gauge*> series;
   };
-  void replace(GaugeSet& set, const std::map<std::string, double>& values);
+  void replace(GaugeSet& set, const std::map<std::string, double>& values);  // mutex_ held
+  void clear_activity_locked();
+  prometheus::Gauge& activity_gauge(prometheus::Gauge*& slot,
+                                    prometheus::Family<prometheus::Gauge>& family);  // mutex_ held
 
   prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot,
                                 prometheus::Family<prometheus::Gauge>& family);
@@ -143,7 +180,7 @@ class TargetMetrics final : public pool::PoolObserver {
 
   Metrics& metrics_;
   const std::string target_;
-  std::mutex mutex_;  // guards the lazily grown caches and the tracked list
+  std::mutex mutex_;  // guards the lazily grown caches, the tracked list, the activity series
   std::vector<std::function<void()>> removers_;
   std::map<std::string, prometheus::Histogram*> durations_;
   std::map<std::string, prometheus::Counter*> failures_;
@@ -162,15 +199,21 @@ class TargetMetrics final : public pool::PoolObserver {
   prometheus::Counter& pool_opened_;
   std::map<pool::CloseReason, prometheus::Counter*> pool_closed_;
   // Server series appear once a probe has read them, never as a misleading 0 before.
+  // Settings-derived ones stay once read: they change only with a server restart, and
+  // connectivity keeps in_recovery current.
   prometheus::Gauge* server_max_connections_ = nullptr;
   prometheus::Gauge* server_reserved_ = nullptr;
   prometheus::Gauge* server_in_recovery_ = nullptr;
   prometheus::Gauge* server_version_ = nullptr;
+  // Activity-derived ones: present only while the activity result is valid. Not in
+  // removers_: they come and go.
   prometheus::Gauge* server_saturation_ = nullptr;
   prometheus::Gauge* oldest_transaction_ = nullptr;
   prometheus::Gauge* oldest_idle_in_transaction_ = nullptr;
   prometheus::Gauge* longest_query_ = nullptr;
   prometheus::Gauge* blocked_sessions_ = nullptr;
+  prometheus::Gauge* longest_lock_wait_ = nullptr;
+  Clock::time_point activity_valid_until_{};
   prometheus::Gauge& last_cycle_;
   prometheus::Histogram& schedule_lag_;
   GaugeSet by_state_;

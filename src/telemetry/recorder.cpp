@@ -16,7 +16,7 @@ double seconds_of(config::Millis d) {
 }  // namespace
 
 TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target)
-    : hub_(hub), metrics_(hub.metrics, target.name, target.labels) {
+    : hub_(hub), metrics_(hub.metrics, target.name, target.labels, target.required, target.probes) {
   state_.name = target.name;
   state_.labels = target.labels;
   state_.required = target.required;
@@ -75,10 +75,16 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
+  if (r.probe == "activity" && !r.ok) metrics_.clear_activity();
   if (r.activity) {
     state_.activity = r.activity;
     state_.activity_unix = now_unix;
-    metrics_.set_activity(*r.activity);
+    activity_this_cycle_ = true;
+    // Valid as long as /healthz trusts a result (TargetState::fresh).
+    const auto fresh_for =
+        std::chrono::duration<double>(2 * state_.interval_seconds + state_.timeout_seconds);
+    metrics_.set_activity(*r.activity,
+                          Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
     if (!r.activity->privileged && !warned_unprivileged_) {
       warned_unprivileged_ = true;
       log(LogLevel::warn,
@@ -159,6 +165,10 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
 }
 
 void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& pool) {
+  // A cycle that ended without an activity result (skipped after a failed connectivity
+  // probe, or cut short by a timeout) leaves nothing current to show.
+  if (!activity_this_cycle_) metrics_.clear_activity();
+  activity_this_cycle_ = false;
   metrics_.schedule_lag().Observe(lag_seconds < 0 ? 0 : lag_seconds);
   metrics_.set_pool(pool);
   const double now_unix = unix_now();

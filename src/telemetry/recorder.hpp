@@ -46,6 +46,7 @@ class TargetRecorder {
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
   bool warned_unprivileged_ = false;
+  bool activity_this_cycle_ = false;
   Clock::time_point down_since_{};
 };
 

@@ -14,6 +14,13 @@ bool TargetState::fresh(const CheckState& c, Clock::time_point now) const {
   return seconds_between(c.last_success, now) <= max_age;
 }
 
+bool Liveness::alive(Clock::time_point now) const {
+  for (const Clock::time_point beat : heartbeats) {
+    if (now - beat > max_age) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<const Snapshot> StateStore::snapshot() const {
   std::lock_guard lock(mutex_);
   if (!snapshot_) snapshot_ = std::make_shared<const Snapshot>(current_);

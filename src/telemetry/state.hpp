@@ -55,6 +55,10 @@ using Snapshot = std::map<std::string, std::shared_ptr<const TargetState>>;
 struct Liveness {
   std::vector<Clock::time_point> heartbeats;
   Clock::duration max_age{};
+
+  // /livez's rule, also what the systemd watchdog ping requires: every thread beat within
+  // max_age.
+  bool alive(Clock::time_point now) const;
 };
 
 // Store of target states. Writers replace one entry in place (O(log targets): with a

@@ -73,7 +73,8 @@ TEST_CASE("target series carry target=<name> and target_info carries the user la
   INFO(text);
   CHECK(has_sample(text, "pgvitals_up{target=\"orders-db\"} 1"));
   CHECK(has_sample(text,
-                   "pgvitals_target_info{cluster=\"eu-1\",role=\"primary\",target=\"orders-db\"} "
+                   "pgvitals_target_info{cluster=\"eu-1\",required=\"true\",role=\"primary\","
+                   "target=\"orders-db\"} "
                    "1"));
   CHECK(has_sample(text, "pgvitals_pool_connections{state=\"idle\",target=\"orders-db\"}"));
   CHECK(has_sample(text, "pgvitals_pool_connections{state=\"in_use\",target=\"orders-db\"}"));

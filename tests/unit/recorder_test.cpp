@@ -90,7 +90,7 @@ TEST_CASE("a recorder publishes its target's state when created and removes it w
   CHECK(state->timeout_seconds == Approx(1.5));
   CHECK(state->probes == std::vector<std::string>{"connectivity", "new_connection", "settings"});
   CHECK(state->checks.empty());
-  CHECK(sample(hub, "pgvitals_target_info{env=\"test\",target=\"db\"}") == 1.0);
+  CHECK(sample(hub, "pgvitals_target_info{env=\"test\",required=\"false\",target=\"db\"}") == 1.0);
 
   rec.reset();
   CHECK(published(hub, "db") == nullptr);
