@@ -4,7 +4,8 @@
 # The same file is also the runbook check, run in script mode:
 #   cmake -DRULES=alerts/pgvitals.rules.yml -DRUNBOOK=docs/runbook.md -P tests/alerts.cmake
 # It fails unless every alert has exactly one `## <AlertName>` heading in the runbook and a
-# runbook_url pointing at that heading's anchor, and every `## Pgvitals...` heading is an alert.
+# runbook_url pointing at that heading's anchor, every `## Pgvitals...` heading is an alert,
+# and every alert's section has an **Escalate.** step.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   set(url_prefix "https://github.com/pgvitals/pgvitals/blob/main/docs/runbook.md#")
@@ -91,6 +92,23 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endif()
   endforeach()
 
+  # Every alert's section ends its steps with whom to escalate to.
+  file(STRINGS "${RUNBOOK}" runbook_lines REGEX "^## |^[*][*]Escalate[.][*][*]")
+  set(section "")
+  foreach(line IN LISTS runbook_lines)
+    if(line MATCHES "^## (Pgvitals[A-Za-z0-9]*)[ ]*$")
+      set(section "${CMAKE_MATCH_1}")
+      list(APPEND unescalated "${section}")
+    elseif(line MATCHES "^## ")
+      set(section "")
+    elseif(section)
+      list(REMOVE_ITEM unescalated "${section}")
+    endif()
+  endforeach()
+  foreach(alert IN LISTS unescalated)
+    string(APPEND errors "  ${alert}: its runbook section has no **Escalate.** step\n")
+  endforeach()
+
   if(errors)
     message(FATAL_ERROR "alerts and runbook disagree:\n${errors}")
   endif()
@@ -117,5 +135,17 @@ add_test(NAME alerts_runbook_links
          COMMAND ${CMAKE_COMMAND} -DRULES=${PGVITALS_ALERTS_DIR}/pgvitals.rules.yml
                  -DRUNBOOK=${PROJECT_SOURCE_DIR}/docs/runbook.md -P ${CMAKE_CURRENT_LIST_FILE}
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# scripts/render-alerts points every runbook_url at another base: the copy is valid rules, every
+# link moved (anchors kept), none left on the default base.
+add_test(NAME alerts_render_runbook_base
+         COMMAND sh -c "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; \
+\"$1/scripts/render-alerts\" --runbook-base 'https://wiki.example.com/ops/runbook?a=1&b=2/' --out \"$d/r.yml\"; \
+\"$2\" check rules \"$d/r.yml\"; \
+n=$(grep -c 'runbook_url:' \"$1/alerts/pgvitals.rules.yml\"); \
+m=$(grep -c 'runbook_url: https://wiki.example.com/ops/runbook?a=1&b=2#pgvitals[a-z]*$' \"$d/r.yml\"); \
+echo \"$m of $n links moved\"; test \"$n\" -gt 0; test \"$m\" = \"$n\"; \
+! grep -n 'github.com/pgvitals' \"$d/r.yml\"; \
+! \"$1/scripts/render-alerts\" --runbook-base 'https://x/#y' >/dev/null 2>&1"
+                 sh ${PROJECT_SOURCE_DIR} ${PGVITALS_PROMTOOL})
 set_tests_properties(alerts_rules_check alerts_rules_test alerts_runbook_links
-                     PROPERTIES LABELS unit TIMEOUT 60)
+                     alerts_render_runbook_base PROPERTIES LABELS unit TIMEOUT 60)

@@ -1,7 +1,8 @@
 # Deployment files (config/, Dockerfile): parsed and cross-checked by test_deploy, and the
 # example configuration run through the agent's own validation.
 add_executable(test_deploy ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
-                           ${CMAKE_CURRENT_SOURCE_DIR}/unit/deploy_test.cpp)
+                           ${CMAKE_CURRENT_SOURCE_DIR}/unit/deploy_test.cpp
+                           ${CMAKE_CURRENT_SOURCE_DIR}/unit/deploy_kubernetes_test.cpp)
 target_link_libraries(test_deploy PRIVATE Catch2::Catch2 yaml-cpp)
 target_compile_definitions(test_deploy PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                                PGVITALS_BINARY="$<TARGET_FILE:pgvitals>")

@@ -1,6 +1,7 @@
 # End to end: a real PostgreSQL, the agent, and a real Prometheus loading our rules.
 add_executable(test_e2e ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/prometheus_e2e_test.cpp
+                        ${CMAKE_CURRENT_SOURCE_DIR}/e2e/fleet_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/artefacts.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/support/prometheus_process.cpp)
 target_include_directories(test_e2e PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
@@ -9,5 +10,5 @@ target_link_libraries(test_e2e PRIVATE pgvitals_testsupport Catch2::Catch2 nlohm
 target_compile_definitions(test_e2e PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 pgvitals_set_warnings(test_e2e)
 catch_discover_tests(test_e2e TEST_PREFIX "test_e2e: "
-  PROPERTIES LABELS "integration;e2e" TIMEOUT 180 FIXTURES_REQUIRED pg_template
+  PROPERTIES LABELS "integration;e2e" TIMEOUT 240 FIXTURES_REQUIRED pg_template
              ENVIRONMENT "PGVITALS_PG_TEMPLATE=${PGVITALS_PG_TEMPLATE}")

@@ -73,8 +73,9 @@ std::string rules_with_short_for(const std::string& rules_file, const std::strin
 
 std::string database_down_alert(const std::string& rules_file) {
   const YAML::Node rules = YAML::LoadFile(rules_file);
-  // The whole expression is the test (other rules use it only in an `unless` clause).
-  const std::regex up_is_zero(R"(^\s*pgvitals_up(\{[^}]*\})?\s*==\s*0\s*$)");
+  // The expression starts with the test (joined with pgvitals_target_info for its labels);
+  // other rules use it only in an `unless` clause.
+  const std::regex up_is_zero(R"(^\s*\(?\s*pgvitals_up(\{[^}]*\})?\s*==\s*0\s*\)?)");
   for (const auto& group : rules["groups"]) {
     for (const auto& rule : group["rules"]) {
       if (rule["alert"] && std::regex_search(rule["expr"].as<std::string>(), up_is_zero)) {

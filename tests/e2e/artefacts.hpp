@@ -23,7 +23,7 @@ std::vector<DashboardQuery> dashboard_queries(const std::string& source_dir, con
 std::string rules_with_short_for(const std::string& rules_file, const std::string& out_dir,
                                  const std::string& short_for);
 
-// The alert whose expression tests pgvitals_up == 0.
+// The alert whose expression starts by testing pgvitals_up == 0.
 std::string database_down_alert(const std::string& rules_file);
 
 }  // namespace pgv::testing

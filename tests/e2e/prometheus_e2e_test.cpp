@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "agent_helpers.hpp"
 #include "artefacts.hpp"
+#include "e2e_helpers.hpp"
 #include "helpers.hpp"
 #include "prometheus_process.hpp"
 #include "sessions.hpp"
@@ -16,11 +16,6 @@ namespace {
 
 const std::string kSource = PGVITALS_SOURCE_DIR;
 const std::string kRules = kSource + "/alerts/pgvitals.rules.yml";
-
-bool has_samples(const nlohmann::json& data) {
-  return data.is_object() && data.contains("result") && data["result"].is_array() &&
-         !data["result"].empty();
-}
 
 std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
   const auto body = prom.api("alerts");
@@ -54,24 +49,32 @@ TEST_CASE("Prometheus scrapes the agent and every dashboard query returns data",
 
   PrometheusProcess prom(agent.port(), {kRules});
   REQUIRE(eventually([&] { return has_samples(prom.query("up{job=\"pgvitals\"} == 1")); }, 15s));
-  // Enough scrapes for every rate() window of 20 s to hold several samples.
-  std::this_thread::sleep_for(8s);
 
   const std::string instance = "127.0.0.1:" + std::to_string(agent.port());
   const auto queries = dashboard_queries(kSource, "pgvitals", instance, "default");
   REQUIRE(queries.size() >= 20);
-  int empty = 0;
+  // Polled, not slept: until every rate() window of 20 s holds enough scrapes.
+  const auto started = std::chrono::steady_clock::now();
+  const auto empty = wait_for_dashboard_data(prom, queries, 30s);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   for (const auto& q : queries) {
     const auto data = prom.query(q.expr);
     INFO(q.dashboard << " / " << q.panel << ": " << q.expr << "\n -> "
                      << data.dump().substr(0, 300));
     CHECK(data.is_object());  // evaluated without error
-    if (!has_samples(data)) {
-      ++empty;
-      CHECK(has_samples(data));
-    }
+    CHECK(has_samples(data));
   }
-  std::cout << "dashboard queries: " << queries.size() << " evaluated, " << empty << " empty\n";
+  std::cout << "dashboard queries: " << queries.size() << " evaluated, " << empty.size()
+            << " empty, all data after " << waited << " s\n";
+  // The metrics the rules and the dashboard rely on from the agent (required on
+  // target_info, the longest lock wait, failure counters created before any failure).
+  CHECK(has_samples(prom.query("pgvitals_target_info{target=\"default\", required=\"true\"}")));
+  CHECK(
+      has_samples(prom.query("pgvitals_server_longest_lock_wait_seconds{target=\"default\"} > 0")));
+  CHECK(
+      has_samples(prom.query("pgvitals_probe_failures_total{target=\"default\", "
+                             "probe=\"activity\", reason=\"timeout\"}")));
 
   // Every rule loads and evaluates without error against the live series.
   const auto rules = prom.api("rules");

@@ -1,0 +1,42 @@
+// Shared by the end-to-end tests: what a Prometheus answer holds, and waiting (by polling,
+// with a deadline) until every dashboard query returns data.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "artefacts.hpp"
+#include "helpers.hpp"
+#include "prometheus_process.hpp"
+
+namespace pgv::testing {
+
+inline bool has_samples(const nlohmann::json& data) {
+  return data.is_object() && data.contains("result") && data["result"].is_array() &&
+         !data["result"].empty();
+}
+
+inline std::size_t series_count(const nlohmann::json& data) {
+  return has_samples(data) ? data["result"].size() : 0;
+}
+
+// The queries that return no data yet; polls until there are none or `timeout` passes (the
+// rate() windows need a few scrapes, the histograms a few probes), then returns the rest.
+inline std::vector<DashboardQuery> wait_for_dashboard_data(
+    const PrometheusProcess& prom, const std::vector<DashboardQuery>& queries,
+    std::chrono::milliseconds timeout) {
+  std::vector<DashboardQuery> empty;
+  eventually(
+      [&] {
+        empty.clear();
+        for (const auto& q : queries)
+          if (!has_samples(prom.query(q.expr))) empty.push_back(q);
+        return empty.empty();
+      },
+      timeout);
+  return empty;
+}
+
+}  // namespace pgv::testing
