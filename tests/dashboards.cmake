@@ -6,4 +6,4 @@ add_executable(test_dashboards ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
 target_link_libraries(test_dashboards PRIVATE Catch2::Catch2 nlohmann_json::nlohmann_json)
 target_compile_definitions(test_dashboards PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 pgvitals_set_warnings(test_dashboards)
-catch_discover_tests(test_dashboards TEST_PREFIX "test_dashboards: " PROPERTIES LABELS unit)
+pgvitals_discover_tests(test_dashboards LABELS unit)

@@ -8,7 +8,7 @@ target_compile_definitions(test_deploy PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SO
                                                PGVITALS_BINARY="$<TARGET_FILE:pgvitals>")
 add_dependencies(test_deploy pgvitals)
 pgvitals_set_warnings(test_deploy)
-catch_discover_tests(test_deploy TEST_PREFIX "test_deploy: " PROPERTIES LABELS unit)
+pgvitals_discover_tests(test_deploy LABELS unit)
 
 # As shipped; DATABASE_URL unset so the caller's environment cannot help or hurt.
 add_test(NAME example_config_is_valid

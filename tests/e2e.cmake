@@ -9,6 +9,5 @@ target_link_libraries(test_e2e PRIVATE pgvitals_testsupport Catch2::Catch2 nlohm
                                        yaml-cpp PkgConfig::HTTPLIB)
 target_compile_definitions(test_e2e PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 pgvitals_set_warnings(test_e2e)
-catch_discover_tests(test_e2e TEST_PREFIX "test_e2e: "
-  PROPERTIES LABELS "integration;e2e" TIMEOUT 240 FIXTURES_REQUIRED pg_template
-             ENVIRONMENT "PGVITALS_PG_TEMPLATE=${PGVITALS_PG_TEMPLATE}")
+pgvitals_discover_tests(test_e2e LABELS integration e2e TIMEOUT 240 FIXTURES_REQUIRED pg_template
+                        ENVIRONMENT "PGVITALS_PG_TEMPLATE=${PGVITALS_PG_TEMPLATE}")

@@ -1,7 +1,5 @@
 #include <catch2/catch.hpp>
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
@@ -76,7 +74,13 @@ TEST_CASE("a plain role keeps the counts and is warned about once",
   }));
   CHECK(metric_value(m, "pgvitals_server_connections_by_application", "application=\"others\"") ==
         3);
-  std::this_thread::sleep_for(2s);  // several cycles: the warning must stay single
+  // Two more activity probes after the one that warned: the warning must stay single.
+  auto activity_probes = [&] {
+    return metric_value(agent.get("/metrics").body, "pgvitals_probe_duration_seconds_count",
+                        "probe=\"activity\"");
+  };
+  const double probes = activity_probes();
+  REQUIRE(eventually([&] { return activity_probes() >= probes + 2; }));
   const std::string log = agent.log();
   const auto first = log.find("lacks pg_monitor");
   REQUIRE(first != std::string::npos);
@@ -148,38 +152,6 @@ TEST_CASE("a thousand application names keep the series bounded by top N",
   }
   INFO("most series seen: " << most);
   CHECK(most >= 20);
-}
-
-TEST_CASE("a frozen target never changes another target's cadence",
-          "[agent][activity][integration]") {
-  PgCluster healthy;
-  PgCluster frozen;
-  TempFile config("interval: 1s\ntimeout: 500ms\ntargets:\n  - name: healthy\n    dsn: " +
-                  healthy.dsn() + "\n  - name: frozen\n    dsn: " + frozen.dsn() + "\n");
-  AgentProcess agent({"--config", config.path()}, {});
-  REQUIRE(agent.wait_for_status("/healthz/healthy", 200, 5s));
-  REQUIRE(agent.wait_for_status("/healthz/frozen", 200, 5s));
-  frozen.freeze();
-
-  const std::string sel = "probe=\"connectivity\",target=\"healthy\"";
-  std::vector<double> successes;
-  const auto until = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < until) {
-    const double t = metric_value(agent.get("/metrics").body,
-                                  "pgvitals_probe_last_success_timestamp_seconds", sel);
-    if (successes.empty() || t != successes.back()) successes.push_back(t);
-    std::this_thread::sleep_for(20ms);
-  }
-  CHECK(agent.get("/healthz/frozen").status == 503);
-  CHECK(agent.get("/healthz/healthy").status == 200);
-  REQUIRE(successes.size() >= 5);
-  double worst = 0;
-  for (std::size_t i = 1; i < successes.size(); ++i)
-    worst = std::max(worst, successes[i] - successes[i - 1]);
-  std::cout << "healthy target beside a frozen one: " << successes.size() - 1
-            << " successes in 5 s, largest gap " << worst << " s (interval 1 s)\n";
-  CHECK(worst < 1.2);
-  frozen.thaw();
 }
 
 TEST_CASE("query text reaches /debug/activity only when expose_query_text is on",

@@ -69,7 +69,8 @@ TEST_CASE("SIGTERM while the database hangs still stops within 2 s",
   AgentProcess agent({"--interval", "1s", "--timeout", "10s"}, env_for(cluster));
   REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
   cluster.freeze();
-  std::this_thread::sleep_for(1200ms);  // let a probe start waiting on the frozen server
+  // A probe is waiting on the frozen server once what it sent sits unread there.
+  REQUIRE(eventually([&] { return unread_at_port(cluster.port()) > 0; }, 3s));
   const auto start = std::chrono::steady_clock::now();
   agent.signal(SIGINT);
   const auto status = agent.wait_exit(2s);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,31 @@ struct FaultReport {
               << slowest_metrics * 1e3 << " ms, /livez misses " << livez_misses << "\n";
   }
 };
+
+// Returns just after the agent finished a probe cycle (of its first target, seen through
+// /metrics): a fault started now lands between cycles, and the next cycle's first probe,
+// connectivity, is the first to meet it.
+inline void wait_cycle_end(const AgentProcess& agent) {
+  auto last_cycle = [&] {
+    return metric_value(agent.get("/metrics").body,
+                        "pgvitals_scheduler_last_cycle_timestamp_seconds");
+  };
+  const double before = last_cycle();
+  // NaN before the first cycle ends; NaN != NaN, hence the explicit test.
+  REQUIRE(eventually(
+      [&] {
+        const double now = last_cycle();
+        return !std::isnan(now) && (std::isnan(before) || now != before);
+      },
+      std::chrono::seconds(3)));
+}
+
+// How many answers (or failed attempts) the watcher has recorded for `path` so far.
+inline int answers(const Watcher& w, const std::string& path) {
+  int n = 0;
+  for (const auto& s : w.samples()) n += s.path == path ? 1 : 0;
+  return n;
+}
 
 inline void check_always_answered(const Watcher& w, SteadyClock::time_point from, FaultReport& r) {
   r.slowest_healthz = w.slowest("/healthz", from);

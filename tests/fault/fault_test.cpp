@@ -23,7 +23,9 @@ struct Rig {
       : cluster(c), agent(args(std::move(extra)), {{"DATABASE_URL", dsn}}) {
     REQUIRE(agent.wait_for_status("/readyz", 200, 8s));
     watcher = std::make_unique<Watcher>(agent.port());
-    std::this_thread::sleep_for(300ms);  // a few watcher rounds before the fault
+    // A few watcher rounds before the fault: the baseline is watched, and the descriptor
+    // count below includes the watcher's own connections.
+    REQUIRE(eventually([&] { return answers(*watcher, "/metrics") >= 3; }, 5s));
     fds_before = agent.open_fds();
   }
 
@@ -104,6 +106,8 @@ TEST_CASE("fault: the agent's backends terminated over and over never look like 
   int killed = 0;
   while (SteadyClock::now() - t0 < 5s) {
     killed += terminate_agent_sessions(cluster);
+    // The stimulus, not a wait: a kill every 250 ms for 5 s, so probes keep meeting pooled
+    // sessions that died since the last cycle.
     std::this_thread::sleep_for(250ms);
   }
   FaultReport report("pg_terminate_backend x" + std::to_string(killed));
@@ -121,11 +125,13 @@ TEST_CASE("fault: a database frozen for several timeouts, then thawed", "[fault]
   PgCluster cluster;
   Rig rig(cluster, cluster.dsn());
   FaultReport report("SIGSTOP 4 s");
+  // Frozen mid-cycle, a later probe of that cycle (activity) would meet the freeze first.
+  wait_cycle_end(rig.agent);
   detect_and_recover(
       rig, report,
       [&] {
         cluster.freeze();
-        std::this_thread::sleep_for(4s);
+        std::this_thread::sleep_for(4s);  // the stimulus: frozen for 8 probe timeouts
       },
       [&] { cluster.thaw(); });
   CHECK(*report.detected <= kInterval + kTimeout + kSlack);
@@ -138,6 +144,7 @@ TEST_CASE("fault: a database frozen for several timeouts, then thawed", "[fault]
       query_timeout = true;
     }
   }
+  INFO(all.dump());
   CHECK(query_timeout);
   rig.check_no_growth();
 }
@@ -150,20 +157,35 @@ TEST_CASE("fault: added network latency shows in the probe histogram", "[fault][
   TempFile config("pool: {pre_ping: false}\n");  // one round trip per connectivity probe
   Rig rig(cluster, dsn, {"--config", config.path()});
   const std::string sel = "probe=\"connectivity\"";
-  auto mean_over = [&](std::chrono::seconds window) {
+  auto probes_done = [&] {
+    return metric_value(rig.agent.get("/metrics").body, "pgvitals_probe_duration_seconds_count",
+                        sel);
+  };
+  // The mean duration of the next `probes` successful connectivity probes.
+  auto mean_over = [&](int probes) {
     const auto m0 = rig.agent.get("/metrics").body;
-    std::this_thread::sleep_for(window);
-    const auto m1 = rig.agent.get("/metrics").body;
+    const double n0 = metric_value(m0, "pgvitals_probe_duration_seconds_count", sel);
+    std::string m1;
+    REQUIRE(eventually(
+        [&] {
+          m1 = rig.agent.get("/metrics").body;
+          return metric_value(m1, "pgvitals_probe_duration_seconds_count", sel) >= n0 + probes;
+        },
+        std::chrono::seconds(2 * probes + 2)));
     const double n = metric_value(m1, "pgvitals_probe_duration_seconds_count", sel) -
                      metric_value(m0, "pgvitals_probe_duration_seconds_count", sel);
     const double s = metric_value(m1, "pgvitals_probe_duration_seconds_sum", sel) -
                      metric_value(m0, "pgvitals_probe_duration_seconds_sum", sel);
     return n > 0 ? s / n : -1;
   };
-  const double before = mean_over(4s);
+  const double before = mean_over(4);
+  const double done = probes_done();
   proxy.delay(50ms);
-  std::this_thread::sleep_for(1100ms);  // let the cycle in flight finish
-  const double after = mean_over(4s);
+  // The probe in flight when the delay began (if any) is counted by done + 2 at the latest
+  // (+1 for it, +1 for one more the cached exposition may not have shown yet): every probe
+  // counted after that started under the delay.
+  REQUIRE(eventually([&] { return probes_done() >= done + 2; }, 4s));
+  const double after = mean_over(4);
   const double added_ms = (after - before) * 1e3;
   std::cout << "fault latency: connectivity mean " << before * 1e3 << " ms -> " << after * 1e3
             << " ms, added " << added_ms << " ms for 50 ms injected\n";
@@ -183,7 +205,7 @@ TEST_CASE("fault: a black-holed network is a timeout, and it recovers", "[fault]
       rig, report,
       [&] {
         proxy.blackhole();
-        std::this_thread::sleep_for(3s);
+        std::this_thread::sleep_for(3s);  // the stimulus: black-holed for 6 probe timeouts
       },
       [&] { proxy.pass(); });
   CHECK(field(last_trace(rig.agent), "reason") == "timeout");
@@ -202,6 +224,7 @@ TEST_CASE("fault: connections reset by the network are counted and recovered fro
       rig, report,
       [&] {
         proxy.reset();
+        // The stimulus: every connection reset for 2.5 s, two or three probe cycles.
         std::this_thread::sleep_for(2500ms);
       },
       [&] { proxy.pass(); });
@@ -272,7 +295,15 @@ TEST_CASE("fault: a host name that does not resolve spares the other targets",
   CHECK(failures.find("\"phase\": \"connect\"") != std::string::npos);
   Watcher watcher(agent.port());
   const auto t0 = SteadyClock::now();
-  std::this_thread::sleep_for(2s);
+  // Watched over two more cycles of the lost target (each ends with a failed lookup).
+  auto lost_cycle = [&] {
+    return metric_value(agent.get("/metrics").body,
+                        "pgvitals_scheduler_last_cycle_timestamp_seconds", "target=\"lost\"");
+  };
+  double cycle0 = 0;
+  REQUIRE(eventually([&] { return !std::isnan(cycle0 = lost_cycle()); }));
+  REQUIRE(eventually([&] { return lost_cycle() >= cycle0 + 1.5; }, 5s));
+  watcher.catch_up();
   FaultReport report("unresolvable host");
   check_always_answered(watcher, t0, report);
   report.print();
