@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "async/awaitables.hpp"
+#include "dns/resolver.hpp"
 #include "pg/error.hpp"
+#include "pg/hostaddr.hpp"
 
 namespace pgv::pg {
 namespace {
@@ -48,7 +50,7 @@ class PhaseClock {
     if (!out_) return;
     const Clock::time_point now = Clock::now();
     out_->auth = seconds_between(mark_, now);
-    out_->total = seconds_between(start_, now);
+    out_->total = out_->dns + seconds_between(start_, now);
   }
 
  private:
@@ -60,13 +62,38 @@ class PhaseClock {
   bool tls_done_ = false;
 };
 
+// The options with every host name libpq would look up replaced by its addresses.
+async::Task<Options> look_up_hosts(const ConnectParams& params, Deadline deadline,
+                                   ConnectTiming* timing) {
+  const HostEnvironment env = HostEnvironment::current();
+  const std::vector<std::string> names = names_to_look_up(params.options, env);
+  if (names.empty()) co_return params.options;
+  const Clock::time_point start = Clock::now();
+  std::map<std::string, std::vector<std::string>> addresses;
+  try {
+    for (const std::string& name : names) {
+      addresses[name] = co_await dns::resolve(name, deadline, dns::shared_cache());
+    }
+  } catch (const dns::LookupError& e) {
+    Error::Details details;
+    details.phase = Phase::dns;
+    details.reason = "dns";
+    details.phase_seconds = seconds_between(start, Clock::now());
+    if (timing) timing->dns = details.phase_seconds;
+    throw Error(std::move(details), params.secrets ? params.secrets->scrub(e.what()) : e.what());
+  }
+  if (timing) timing->dns = seconds_between(start, Clock::now());
+  co_return with_addresses(params.options, env, addresses);
+}
+
 }  // namespace
 
 async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
                                 ConnectTiming* timing) {
+  const Options options = co_await look_up_hosts(params, deadline, timing);
   std::vector<const char*> keys;
   std::vector<const char*> values;
-  for (const auto& [k, v] : params.options) {
+  for (const auto& [k, v] : options) {
     keys.push_back(k.c_str());
     values.push_back(v.c_str());
   }
