@@ -50,7 +50,20 @@ TEST_CASE("dns: a slow resolver never delays the targets that need no lookup",
   config += target("slow", by_name(cluster, "slow.test"), false);
   TempFile config_file(config);
   AgentProcess agent({"--config", config_file.path()}, {}, resolv.path());
-  REQUIRE(agent.wait_for_status("/healthz", 200, 10s));
+  // Every healthy target has succeeded once (not /healthz: where lookups block, it flaps).
+  CHECK(eventually(
+      [&] {
+        const std::string m = agent.get("/metrics").body;
+        for (int i = 1; i <= 5; ++i) {
+          if (std::isnan(
+                  metric_value(m, "pgvitals_probe_last_success_timestamp_seconds",
+                               "probe=\"connectivity\",target=\"ip" + std::to_string(i) + "\""))) {
+            return false;
+          }
+        }
+        return true;
+      },
+      10s));
   Watcher watcher(agent.port());
   const auto t0 = SteadyClock::now();
 
@@ -72,7 +85,9 @@ TEST_CASE("dns: a slow resolver never delays the targets that need no lookup",
   double narrowest = 1e9;
   for (const auto& [name, times] : successes) {
     INFO(name);
-    REQUIRE(times.size() >= 8);
+    CHECK(times.size() >= 9);  // one a second for 10 s
+    std::cout << name << ": " << times.size() << " successes seen in 10 s\n";
+    if (times.size() < 3) widest = std::max(widest, 10.0);  // starved for the whole window
     // From the second success on: the first may be a start-up cycle that opened the pool.
     for (std::size_t i = 2; i < times.size(); ++i) {
       widest = std::max(widest, times[i] - times[i - 1]);

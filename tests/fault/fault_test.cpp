@@ -269,7 +269,7 @@ TEST_CASE("fault: a host name that does not resolve spares the other targets",
   INFO(failures);
   CHECK(failures.find("could not translate host name") != std::string::npos);
   CHECK(failures.find("\"reason\": \"dns\"") != std::string::npos);
-  CHECK(failures.find("\"phase\": \"connect\"") != std::string::npos);
+  CHECK(failures.find("\"phase\": \"dns\"") != std::string::npos);
   Watcher watcher(agent.port());
   const auto t0 = SteadyClock::now();
   std::this_thread::sleep_for(2s);
