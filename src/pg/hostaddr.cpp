@@ -124,4 +124,21 @@ Options with_addresses(Options options, const HostEnvironment& env,
   return options;
 }
 
+std::string name_addresses(std::string message,
+                           const std::map<std::string, std::vector<std::string>>& addresses) {
+  std::map<std::string, std::string> done;  // an address two names share keeps the first
+  for (const auto& [name, addrs] : addresses) {
+    for (const std::string& addr : addrs) {
+      if (!done.emplace(addr, name).second) continue;
+      const std::string bare = "at \"" + addr + "\", port";
+      const std::string named = "at \"" + name + "\" (" + addr + "), port";
+      for (auto pos = message.find(bare); pos != std::string::npos;
+           pos = message.find(bare, pos + named.size())) {
+        message.replace(pos, bare.size(), named);
+      }
+    }
+  }
+  return message;
+}
+
 }  // namespace pgv::pg

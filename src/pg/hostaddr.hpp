@@ -36,4 +36,10 @@ std::vector<std::string> names_to_look_up(const Options& options, const HostEnvi
 Options with_addresses(Options options, const HostEnvironment& env,
                        const std::map<std::string, std::vector<std::string>>& addresses);
 
+// libpq names only the hostaddr in its messages once it has one ("connection to server at
+// \"10.0.0.5\", port 5432 failed"); this puts the looked-up name back the way libpq writes
+// it after its own lookup ("at \"db\" (10.0.0.5), port"), so errors still say which host.
+std::string name_addresses(std::string message,
+                           const std::map<std::string, std::vector<std::string>>& addresses);
+
 }  // namespace pgv::pg

@@ -97,3 +97,15 @@ TEST_CASE("the DNS cache keeps an answer for its TTL only", "[hostaddr][dns]") {
   CHECK_FALSE(cache.get("zero.test", t0));
   CHECK_FALSE(cache.get("other.test", t0));
 }
+
+TEST_CASE("libpq's messages name the looked-up host again", "[hostaddr]") {
+  const std::string in =
+      "connection to server at \"10.0.0.1\", port 5432 failed: Connection refused\n"
+      "connection to server at \"10.0.0.2\", port 5432 failed: timeout\n"
+      "connection to server at \"127.0.0.1\", port 5432 failed: refused";
+  CHECK(pgv::pg::name_addresses(in, {{"a.test", {"10.0.0.1", "10.0.0.2"}}}) ==
+        "connection to server at \"a.test\" (10.0.0.1), port 5432 failed: Connection refused\n"
+        "connection to server at \"a.test\" (10.0.0.2), port 5432 failed: timeout\n"
+        "connection to server at \"127.0.0.1\", port 5432 failed: refused");
+  CHECK(pgv::pg::name_addresses(in, {}) == in);
+}
