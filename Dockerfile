@@ -36,12 +36,12 @@ LABEL org.opencontainers.image.title="pgvitals" \
 
 # The libraries the binary links (readelf -d: NEEDED), by Debian package; their own
 # dependencies (libssl3, krb5, ldap, fmt, brotli, zlib) come with them. libc6 is in the base.
-#   libpq.so.5 libpq5 · libyaml-cpp.so.0.7 libyaml-cpp0.7 · libspdlog.so.1.10 libspdlog1.10
+#   libpq.so.5 libpq5 · libcares.so.2 libc-ares2 · libyaml-cpp.so.0.7 libyaml-cpp0.7 · libspdlog.so.1.10 libspdlog1.10
 #   libprometheus-cpp-core.so.1.0 libprometheus-cpp-core1.0 · libcpp-httplib.so.0.11
 #   libcpp-httplib0.11 · libstdc++.so.6 libstdc++6 · libgcc_s.so.1 libgcc-s1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libpq5 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 \
+      libpq5 libc-ares2 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 \
       libcpp-httplib0.11 libstdc++6 libgcc-s1 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* /var/log/apt /var/log/dpkg.log

@@ -2,17 +2,26 @@
 
 #include <libpq-fe.h>
 
+#include <map>
 #include <vector>
 
 #include "async/awaitables.hpp"
+#include "dns/resolver.hpp"
 #include "pg/error.hpp"
+#include "pg/hostaddr.hpp"
 
 namespace pgv::pg {
 namespace {
 
-Error connect_error(const Connection& conn, const ConnectParams& params) {
-  const ParsedMessage parsed =
-      parse_verbose_message(conn ? PQerrorMessage(conn.raw()) : "out of memory");
+// What look_up_hosts gave libpq, and the names behind it for libpq's messages.
+struct Resolved {
+  Options options;
+  std::map<std::string, std::vector<std::string>> addresses;
+};
+
+Error connect_error(const Connection& conn, const ConnectParams& params, const Resolved& resolved) {
+  const ParsedMessage parsed = parse_verbose_message(
+      name_addresses(conn ? PQerrorMessage(conn.raw()) : "out of memory", resolved.addresses));
   Error::Details details;
   details.phase = Phase::connect;
   details.sqlstate = parsed.sqlstate;
@@ -48,7 +57,7 @@ class PhaseClock {
     if (!out_) return;
     const Clock::time_point now = Clock::now();
     out_->auth = seconds_between(mark_, now);
-    out_->total = seconds_between(start_, now);
+    out_->total = out_->dns + seconds_between(start_, now);
   }
 
  private:
@@ -60,13 +69,39 @@ class PhaseClock {
   bool tls_done_ = false;
 };
 
+// The options with every host name libpq would look up replaced by its addresses.
+async::Task<Resolved> look_up_hosts(const ConnectParams& params, Deadline deadline,
+                                    ConnectTiming* timing) {
+  const HostEnvironment env = HostEnvironment::current();
+  const std::vector<std::string> names = names_to_look_up(params.options, env);
+  if (names.empty()) co_return Resolved{params.options, {}};
+  const Clock::time_point start = Clock::now();
+  std::map<std::string, std::vector<std::string>> addresses;
+  try {
+    for (const std::string& name : names) {
+      addresses[name] = co_await dns::resolve(name, deadline, dns::shared_cache());
+    }
+  } catch (const dns::LookupError& e) {
+    Error::Details details;
+    details.phase = Phase::dns;
+    details.reason = "dns";
+    details.phase_seconds = seconds_between(start, Clock::now());
+    if (timing) timing->dns = details.phase_seconds;
+    throw Error(std::move(details), params.secrets ? params.secrets->scrub(e.what()) : e.what());
+  }
+  if (timing) timing->dns = seconds_between(start, Clock::now());
+  Options options = with_addresses(params.options, env, addresses);
+  co_return Resolved{std::move(options), std::move(addresses)};
+}
+
 }  // namespace
 
 async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
                                 ConnectTiming* timing) {
+  const Resolved resolved = co_await look_up_hosts(params, deadline, timing);
   std::vector<const char*> keys;
   std::vector<const char*> values;
-  for (const auto& [k, v] : params.options) {
+  for (const auto& [k, v] : resolved.options) {
     keys.push_back(k.c_str());
     values.push_back(v.c_str());
   }
@@ -75,14 +110,14 @@ async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
 
   PhaseClock phases(timing);
   Connection conn(PQconnectStartParams(keys.data(), values.data(), 0), params.secrets);
-  if (!conn || PQstatus(conn.raw()) == CONNECTION_BAD) throw connect_error(conn, params);
+  if (!conn || PQstatus(conn.raw()) == CONNECTION_BAD) throw connect_error(conn, params, resolved);
   // Verbose messages carry the SQLSTATE even for errors during start-up, where no
   // PGresult exists to ask.
   PQsetErrorVerbosity(conn.raw(), PQERRORS_VERBOSE);
 
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
   while (poll != PGRES_POLLING_OK) {
-    if (poll == PGRES_POLLING_FAILED) throw connect_error(conn, params);
+    if (poll == PGRES_POLLING_FAILED) throw connect_error(conn, params, resolved);
     const auto interest =
         poll == PGRES_POLLING_READING ? async::Interest::read : async::Interest::write;
     const async::Outcome outcome = co_await async::wait_io(conn.socket(), interest, deadline);
@@ -98,7 +133,7 @@ async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
     phases.observe(PQstatus(conn.raw()));
   }
   phases.finish();
-  if (PQsetnonblocking(conn.raw(), 1) != 0) throw connect_error(conn, params);
+  if (PQsetnonblocking(conn.raw(), 1) != 0) throw connect_error(conn, params, resolved);
   co_return conn;
 }
 

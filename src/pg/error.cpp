@@ -33,6 +33,8 @@ std::string_view to_string(Phase phase) noexcept {
       return "acquire";
     case Phase::query:
       return "query";
+    case Phase::dns:
+      return "dns";
   }
   return "query";
 }

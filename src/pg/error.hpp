@@ -8,7 +8,7 @@
 namespace pgv::pg {
 
 // The step of a probe that failed; failure traces and logs name it.
-enum class Phase : std::uint8_t { connect, pre_ping, acquire, query };
+enum class Phase : std::uint8_t { connect, pre_ping, acquire, query, dns };
 std::string_view to_string(Phase phase) noexcept;
 
 // A database operation that failed. `reason` is from the bounded set used as a metric
@@ -24,6 +24,9 @@ class Error : public std::runtime_error {
     std::string sqlstate;
     bool connection_usable = false;
     int backend_pid = 0;
+    // How long the failing phase ran, when only the failure can tell (a lookup that ran
+    // out of time); 0 otherwise. Failure traces list it among the phase durations.
+    double phase_seconds = 0;
   };
 
   Error(Details details, const std::string& redacted_message)

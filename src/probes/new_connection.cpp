@@ -14,6 +14,7 @@ NewConnectionProbe::NewConnectionProbe(std::chrono::milliseconds interval) {
 async::Task<void> NewConnectionProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pg::ConnectTiming timing;
   pg::Connection conn = co_await pg::connect(ctx.params, ctx.deadline, &timing);
+  result.add_phase("dns", timing.dns);
   result.add_phase("tcp", timing.tcp);
   result.add_phase("tls", timing.tls);
   result.add_phase("auth", timing.auth);

@@ -15,6 +15,10 @@ async::Task<ProbeResult> Probe::run(ProbeContext ctx) {
   } catch (const async::Cancelled&) {
     throw;
   } catch (const pg::Error& e) {
+    // The failing step's own time, where only the failure knows it (a name lookup).
+    if (e.details().phase_seconds > 0) {
+      result.add_phase(std::string(pg::to_string(e.phase())), e.details().phase_seconds);
+    }
     result.error = e.details();
     result.error_message = e.what();
   } catch (const std::exception& e) {

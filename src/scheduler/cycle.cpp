@@ -17,9 +17,13 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
     const probes::ProbeResult result = co_await probe->run(ctx);
     target.recorder->record(result);
     if (probe->name() == "connectivity" && !result.ok) pool_ok = false;
-    // A server that let one probe run out of time will let the next one too; waiting
-    // that out again would only push the next connectivity probe late.
-    if (!result.ok && result.error && result.error->reason == "timeout") co_return;
+    // A server that let one probe run out of time will let the next one too, and a name
+    // that did not resolve will not resolve for the next probe either; waiting that out
+    // again would only push the next connectivity probe late.
+    if (!result.ok && result.error &&
+        (result.error->reason == "timeout" || result.error->phase == pg::Phase::dns)) {
+      co_return;
+    }
   }
   if (!pool_ok) co_return;
   try {

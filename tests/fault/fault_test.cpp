@@ -292,7 +292,7 @@ TEST_CASE("fault: a host name that does not resolve spares the other targets",
   INFO(failures);
   CHECK(failures.find("could not translate host name") != std::string::npos);
   CHECK(failures.find("\"reason\": \"dns\"") != std::string::npos);
-  CHECK(failures.find("\"phase\": \"connect\"") != std::string::npos);
+  CHECK(failures.find("\"phase\": \"dns\"") != std::string::npos);
   Watcher watcher(agent.port());
   const auto t0 = SteadyClock::now();
   // Watched over two more cycles of the lost target (each ends with a failed lookup).

@@ -119,7 +119,8 @@ CommandResult run_capture(const std::vector<std::string>& argv, const Env& env,
   return r;
 }
 
-AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env) {
+AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env,
+                           const std::string& resolv_conf) {
   port_ = free_port();
   char log_path[] = "/tmp/pgvitals-agent-log-XXXXXX";
   const int log_fd = ::mkstemp(log_path);
@@ -135,6 +136,13 @@ AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env) {
     std::istringstream in(wrap);
     for (std::string w; in >> w;) words.push_back(w);
     argv.insert(argv.begin(), words.begin(), words.end());
+  }
+  if (!resolv_conf.empty()) {
+    // unshare and sh both exec, so pid() stays the agent's own.
+    const std::vector<std::string> prefix = {
+        "unshare",  "-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+        resolv_conf};
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
   }
   pid_ = ::fork();
   if (pid_ == 0) {

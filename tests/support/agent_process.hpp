@@ -44,7 +44,9 @@ std::string agent_binary();
 // its stdout and stderr in a log file, listening on a free loopback port.
 class AgentProcess {
  public:
-  AgentProcess(std::vector<std::string> extra_args, Env env);
+  // With `resolv_conf` (a file path), the agent runs in its own mount namespace where that
+  // file is /etc/resolv.conf: its name lookups go to a test's DNS server (needs root).
+  AgentProcess(std::vector<std::string> extra_args, Env env, const std::string& resolv_conf = "");
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;
