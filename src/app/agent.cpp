@@ -13,16 +13,16 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "http/server.hpp"
+#include "log/log.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/target_runtime.hpp"
-#include "telemetry/log.hpp"
 #include "telemetry/telemetry.hpp"
 #include "version.hpp"
 
 namespace pgv::app {
 namespace {
 
-using telemetry::LogLevel;
+using logging::LogLevel;
 
 sigset_t agent_signals() {
   sigset_t set;
@@ -80,25 +80,29 @@ std::string monotonic_usec() {
 
 void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
             telemetry::Telemetry& tel, scheduler::Scheduler& scheduler) {
-  telemetry::log(LogLevel::info, "reloading configuration");
+  logging::log(LogLevel::info, "reloading configuration");
   config::AgentConfig next;
   try {
     next = config::load_config(flags, config::current_environment());
-    telemetry::set_log_secrets(all_secrets(next));
+    logging::set_log_secrets(all_secrets(next));
     scheduler.apply(next);
   } catch (const config::ConfigError& e) {
-    telemetry::set_log_secrets(all_secrets(current));
-    telemetry::log(LogLevel::error, "reload rejected, keeping the running configuration",
-                   {{"error", e.what()}});
+    logging::set_log_secrets(all_secrets(current));
+    logging::log(LogLevel::error, "reload rejected, keeping the running configuration",
+                 {{"error", e.what()}});
     return;
   }
   if (!same_server_settings(current, next)) {
-    telemetry::log(LogLevel::warn,
-                   "listen, tls, auth and workers changes take effect at the next restart");
+    logging::log(LogLevel::warn,
+                 "listen, tls, auth and workers changes take effect at the next restart");
   }
   try {
-    telemetry::init_logging(next.log_format, next.log_level);
-  } catch (const config::ConfigError&) {
+    logging::init_logging(next.log_format, next.log_level);
+  } catch (const config::ConfigError& e) {
+    // load_config already checked format and level, so this cannot happen with a config
+    // that got here; if it ever does, the old logger keeps writing, and says so.
+    logging::log(LogLevel::error, "log settings not applied, keeping the running ones",
+                 {{"error", e.what()}});
   }
   tel.failures.set_capacity(next.failure_ring);
   // Keep serving with the settings the server was started with.
@@ -107,8 +111,8 @@ void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
   next.auth = current.auth;
   next.workers = current.workers;
   current = std::move(next);
-  telemetry::log(LogLevel::info, "configuration reloaded",
-                 {{"targets", static_cast<long long>(current.targets.size())}});
+  logging::log(LogLevel::info, "configuration reloaded",
+               {{"targets", static_cast<long long>(current.targets.size())}});
 }
 
 }  // namespace
@@ -124,7 +128,7 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
   config::AgentConfig config;
   try {
     config = config::load_config(flags, config::current_environment());
-    telemetry::init_logging(config.log_format, config.log_level);
+    logging::init_logging(config.log_format, config.log_level);
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "pgvitals: %s\n", e.what());
     return 2;
@@ -142,7 +146,7 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
       std::printf("  %s  %s\n", t.name.c_str(), t.dsn.redacted.c_str());
     return 0;
   }
-  telemetry::set_log_secrets(all_secrets(config));
+  logging::set_log_secrets(all_secrets(config));
 
   telemetry::Telemetry tel;
   tel.failures.set_capacity(config.failure_ring);
@@ -158,16 +162,16 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
   try {
     server.start();
   } catch (const std::exception& e) {
-    telemetry::log(LogLevel::error, "cannot start the HTTP server", {{"error", e.what()}});
+    logging::log(LogLevel::error, "cannot start the HTTP server", {{"error", e.what()}});
     return 1;
   }
   const std::string scheme = server.tls() ? "https" : "http";
   const std::string host = config.listen.host == "0.0.0.0" ? "127.0.0.1" : config.listen.host;
-  telemetry::log(LogLevel::info, "pgvitals started",
-                 {{"version", kVersion},
-                  {"targets", static_cast<long long>(config.targets.size())},
-                  {"workers", static_cast<long long>(scheduler.worker_count())},
-                  {"url", scheme + "://" + host + ":" + std::to_string(server.port()) + "/"}});
+  logging::log(LogLevel::info, "pgvitals started",
+               {{"version", kVersion},
+                {"targets", static_cast<long long>(config.targets.size())},
+                {"workers", static_cast<long long>(scheduler.worker_count())},
+                {"url", scheme + "://" + host + ":" + std::to_string(server.port()) + "/"}});
 
   // Ready: the listener is bound and every target's schedule has started.
   const SystemdNotifier notifier;
@@ -192,14 +196,14 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
       notifier.notify("READY=1");
       continue;
     }
-    telemetry::log(LogLevel::info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    logging::log(LogLevel::info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
   notifier.notify("STOPPING=1");
   // Databases first: every connection is closed before the health endpoints go away.
   scheduler.stop();
   server.stop();
-  telemetry::log(LogLevel::info, "stopped");
+  logging::log(LogLevel::info, "stopped");
   return 0;
 }
 

@@ -8,9 +8,9 @@
 #include "async/event_loop.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
+#include "log/log.hpp"
 #include "scheduler/cycle.hpp"
 #include "scheduler/target_runtime.hpp"
-#include "telemetry/log.hpp"
 
 namespace pgv::app {
 
@@ -24,7 +24,7 @@ int run_check(const config::FlagOverrides& flags, const std::string& format) {
   try {
     config = config::load_config(flags, config::current_environment());
     // The report is the output; log lines would only repeat it, unless asked for.
-    telemetry::init_logging(config.log_format, flags.log_level ? config.log_level : "off");
+    logging::init_logging(config.log_format, flags.log_level ? config.log_level : "off");
     for (const auto& t : config.targets) params.push_back(scheduler::target_params(t));
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "pgvitals: %s\n", e.what());

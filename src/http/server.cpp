@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "async/awaitables.hpp"
-#include "telemetry/log.hpp"
+#include "log/log.hpp"
 
 namespace pgv::http {
 namespace {
@@ -77,11 +77,11 @@ void HttpServer::start() {
     }
     const auto half = static_cast<long long>(files.rlim_cur / 2);
     if (half < cap) {
-      telemetry::log(telemetry::LogLevel::warn,
-                     "http.max_connections lowered to half the open-file limit",
-                     {{"configured", cap},
-                      {"open_file_limit", static_cast<long long>(files.rlim_cur)},
-                      {"used", half}});
+      logging::log(logging::LogLevel::warn,
+                   "http.max_connections lowered to half the open-file limit",
+                   {{"configured", cap},
+                    {"open_file_limit", static_cast<long long>(files.rlim_cur)},
+                    {"used", half}});
       cap = static_cast<int>(half);
     }
   }
@@ -98,11 +98,11 @@ void HttpServer::start() {
     worker->loop.spawn(accept_loop(*worker), 0);
     worker->thread = std::thread([worker] { worker->loop.run(); });
   }
-  telemetry::log(telemetry::LogLevel::info, "http listening",
-                 {{"address", config_.listen.host + ":" + std::to_string(port_)},
-                  {"tls", tls_ != nullptr},
-                  {"threads", threads},
-                  {"max_connections", config_.http.max_connections}});
+  logging::log(logging::LogLevel::info, "http listening",
+               {{"address", config_.listen.host + ":" + std::to_string(port_)},
+                {"tls", tls_ != nullptr},
+                {"threads", threads},
+                {"max_connections", config_.http.max_connections}});
 }
 
 void HttpServer::stop() {
@@ -240,8 +240,8 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
       try {
         response = router_.handle(request);
       } catch (const std::exception& e) {
-        telemetry::log(telemetry::LogLevel::error, "http handler failed",
-                       {{"path", request.path}, {"error", e.what()}});
+        logging::log(logging::LogLevel::error, "http handler failed",
+                     {{"path", request.path}, {"error", e.what()}});
         response.status = 500;
         response.body = "internal error\n";
       }

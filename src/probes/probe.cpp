@@ -1,7 +1,7 @@
 #include "probes/probe.hpp"
 
+#include "log/log.hpp"
 #include "pg/query.hpp"
-#include "telemetry/log.hpp"
 
 namespace pgv::probes {
 
@@ -34,12 +34,12 @@ async::Task<ProbeResult> Probe::run(ProbeContext ctx) {
 
 async::Task<pg::Result> Probe::query(ProbeContext& ctx, ProbeResult& result, pg::Connection& conn,
                                      std::string sql, std::string phase) {
-  if (ctx.echo_sql && telemetry::log_enabled(telemetry::LogLevel::debug)) {
-    telemetry::log(telemetry::LogLevel::debug, "probe statement",
-                   {{"target", std::string(ctx.target)},
-                    {"probe", result.probe},
-                    {"backend_pid", conn.backend_pid()},
-                    {"sql", sql}});
+  if (ctx.echo_sql && logging::log_enabled(logging::LogLevel::debug)) {
+    logging::log(logging::LogLevel::debug, "probe statement",
+                 {{"target", std::string(ctx.target)},
+                  {"probe", result.probe},
+                  {"backend_pid", conn.backend_pid()},
+                  {"sql", sql}});
   }
   const Clock::time_point start = Clock::now();
   pg::Result r = co_await pg::exec(conn, std::move(sql), ctx.deadline);

@@ -4,9 +4,9 @@
 
 #include "async/awaitables.hpp"
 #include "config/loader.hpp"
+#include "log/log.hpp"
 #include "scheduler/cycle.hpp"
 #include "scheduler/target_runtime.hpp"
-#include "telemetry/log.hpp"
 
 namespace pgv::scheduler {
 namespace {
@@ -69,9 +69,9 @@ void Scheduler::apply(const config::AgentConfig& config) {
       ++it;
       continue;
     }
-    telemetry::log(telemetry::LogLevel::info,
-                   w == wanted.end() ? "target removed" : "target changed, restarting",
-                   {{"target", it->first}});
+    logging::log(logging::LogLevel::info,
+                 w == wanted.end() ? "target removed" : "target changed, restarting",
+                 {{"target", it->first}});
     workers_[it->second.worker]->loop.cancel_scope(it->second.scope);
     stopping.push_back(it->second.finished);
     it = targets_.erase(it);
@@ -117,18 +117,18 @@ void Scheduler::start_target(const config::TargetConfig& target, const config::A
                    std::rethrow_exception(error);
                  } catch (const async::Cancelled&) {
                  } catch (const std::exception& e) {
-                   telemetry::log(telemetry::LogLevel::error, "target loop ended unexpectedly",
-                                  {{"target", name}, {"error", e.what()}});
+                   logging::log(logging::LogLevel::error, "target loop ended unexpectedly",
+                                {{"target", name}, {"error", e.what()}});
                  }
                }
                loop.release_scope(scope);
                finished->set_value();
              });
-  telemetry::log(telemetry::LogLevel::info, "target started",
-                 {{"target", target.name},
-                  {"dsn", target.dsn.redacted},
-                  {"interval_seconds", std::chrono::duration<double>(target.interval).count()},
-                  {"timeout_seconds", std::chrono::duration<double>(target.timeout).count()}});
+  logging::log(logging::LogLevel::info, "target started",
+               {{"target", target.name},
+                {"dsn", target.dsn.redacted},
+                {"interval_seconds", std::chrono::duration<double>(target.interval).count()},
+                {"timeout_seconds", std::chrono::duration<double>(target.timeout).count()}});
   targets_.emplace(target.name, std::move(running));
 }
 

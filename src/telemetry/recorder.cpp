@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "telemetry/log.hpp"
+#include "log/log.hpp"
 
 namespace pgv::telemetry {
 namespace {
@@ -87,7 +87,8 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
                           Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
     if (!r.activity->privileged && !warned_unprivileged_) {
       warned_unprivileged_ = true;
-      log(LogLevel::warn,
+      logging::log(
+          logging::LogLevel::warn,
           "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
           "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
           {{"target", state_.name}});
@@ -132,16 +133,16 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
     ++limit.suppressed;
     return;
   }
-  log(LogLevel::warn, "probe failed",
-      {{"target", state_.name},
-       {"probe", r.probe},
-       {"phase", record.phase},
-       {"reason", record.reason},
-       {"sqlstate", record.sqlstate},
-       {"backend_pid", record.backend_pid},
-       {"seconds", record.seconds},
-       {"repeats_suppressed", limit.suppressed},
-       {"error", record.message}});
+  logging::log(logging::LogLevel::warn, "probe failed",
+               {{"target", state_.name},
+                {"probe", r.probe},
+                {"phase", record.phase},
+                {"reason", record.reason},
+                {"sqlstate", record.sqlstate},
+                {"backend_pid", record.backend_pid},
+                {"seconds", record.seconds},
+                {"repeats_suppressed", limit.suppressed},
+                {"error", record.message}});
   limit.last_reason = details.reason;
   limit.last_logged = now;
   limit.suppressed = 0;
@@ -152,16 +153,17 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
   if (r.ok) {
     const double down_for =
         was_up || down_since_ == Clock::time_point{} ? 0.0 : seconds_between(down_since_, now);
-    log(LogLevel::info, "target up",
+    logging::log(
+        logging::LogLevel::info, "target up",
         {{"target", state_.name}, {"latency_seconds", r.seconds}, {"down_seconds", down_for}});
     return;
   }
   down_since_ = now;
-  log(LogLevel::warn, "target down",
-      {{"target", state_.name},
-       {"reason", r.error ? r.error->reason : "other"},
-       {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
-       {"error", r.error_message}});
+  logging::log(logging::LogLevel::warn, "target down",
+               {{"target", state_.name},
+                {"reason", r.error ? r.error->reason : "other"},
+                {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
+                {"error", r.error_message}});
 }
 
 void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& pool) {

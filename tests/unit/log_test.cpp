@@ -1,4 +1,4 @@
-#include "telemetry/log.hpp"
+#include "log/log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,13 +17,13 @@
 
 #include "config/error.hpp"
 
-using pgv::telemetry::format_fields;
-using pgv::telemetry::init_logging;
-using pgv::telemetry::log;
-using pgv::telemetry::log_enabled;
-using pgv::telemetry::LogLevel;
-using pgv::telemetry::parse_log_level;
-using pgv::telemetry::set_log_secrets;
+using pgv::logging::format_fields;
+using pgv::logging::init_logging;
+using pgv::logging::log;
+using pgv::logging::log_enabled;
+using pgv::logging::LogLevel;
+using pgv::logging::parse_log_level;
+using pgv::logging::set_log_secrets;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "telemetry/log.hpp"
+#include "log/log.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,7 +12,7 @@
 
 #include "config/error.hpp"
 
-namespace pgv::telemetry {
+namespace pgv::logging {
 namespace {
 
 struct LogState {
@@ -206,4 +206,4 @@ void log(LogLevel level, std::string_view message, std::initializer_list<Field> 
   s.logger->log(to_spdlog(level), line);
 }
 
-}  // namespace pgv::telemetry
+}  // namespace pgv::logging

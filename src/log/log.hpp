@@ -6,7 +6,7 @@
 
 #include "config/redact.hpp"
 
-namespace pgv::telemetry {
+namespace pgv::logging {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
 
@@ -41,4 +41,4 @@ void set_log_secrets(config::Secrets secrets);
 // The line as it would be written, without timestamp and level (for tests).
 std::string format_fields(bool json, std::string_view message, std::initializer_list<Field> fields);
 
-}  // namespace pgv::telemetry
+}  // namespace pgv::logging
