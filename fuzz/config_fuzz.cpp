@@ -26,16 +26,14 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "config/redact.hpp"
+#include "fuzz_util.hpp"
 
 namespace {
 
 constexpr std::string_view kPrefix = "config: ";
 
-[[noreturn]] void die(const char* what, std::string_view input, std::string_view message) {
-  std::fprintf(stderr, "config_fuzz: %s\n--- input (%zu bytes) ---\n%.*s\n--- message ---\n%.*s\n",
-               what, input.size(), static_cast<int>(input.size()), input.data(),
-               static_cast<int>(message.size()), message.data());
-  std::abort();
+[[noreturn]] void die(const char* what, std::string_view input, std::string_view detail) {
+  pgv::fuzz::die("config_fuzz", what, input, detail);
 }
 
 // The message of the ConfigError that parsing `yaml` throws; empty when it parses.
@@ -99,15 +97,7 @@ bool usable_password(std::string_view p, const Template& t) {
   return true;
 }
 
-// Occurrences of needle in text, overlapping ones included.
-std::size_t count(std::string_view text, std::string_view needle) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
-       pos = text.find(needle, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
+using pgv::fuzz::count;
 
 // P with every letter and digit shifted by one (a->b, z->a, 9->0): the same shape, so the
 // reader takes the same path, but a different value.

@@ -20,26 +20,16 @@
 #include "config/dsn.hpp"
 #include "config/error.hpp"
 #include "config/redact.hpp"
+#include "fuzz_util.hpp"
 #include "pg/conninfo.hpp"
 
 namespace {
 
 [[noreturn]] void die(const char* what, std::string_view input, std::string_view detail) {
-  std::fprintf(stderr, "dsn_fuzz: %s\n--- input (%zu bytes) ---\n%.*s\n--- detail ---\n%.*s\n",
-               what, input.size(), static_cast<int>(input.size()), input.data(),
-               static_cast<int>(detail.size()), detail.data());
-  std::abort();
+  pgv::fuzz::die("dsn_fuzz", what, input, detail);
 }
 
-// Occurrences of needle in text, overlapping ones included.
-std::size_t count(std::string_view text, std::string_view needle) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
-       pos = text.find(needle, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
+using pgv::fuzz::count;
 
 // The passwords libpq itself found in the DSN must not be shown by its redacted form.
 void check_redacted(std::string_view text, const pgv::config::Dsn& dsn,

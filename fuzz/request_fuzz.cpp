@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_util.hpp"
 #include "http/request.hpp"
 
 namespace {
@@ -23,10 +24,7 @@ using pgv::http::ParseStatus;
 using pgv::http::Request;
 
 [[noreturn]] void die(const char* what, std::string_view input, std::string_view detail) {
-  std::fprintf(stderr, "request_fuzz: %s\n--- input (%zu bytes) ---\n%.*s\n--- detail ---\n%.*s\n",
-               what, input.size(), static_cast<int>(input.size()), input.data(),
-               static_cast<int>(detail.size()), detail.data());
-  std::abort();
+  pgv::fuzz::die("request_fuzz", what, input, detail);
 }
 
 struct Parsed {
