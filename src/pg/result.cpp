@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <string>
 
 namespace pgv::pg {
@@ -33,6 +34,13 @@ std::string_view Result::get(int row, int col) const noexcept {
   if (is_null(row, col)) return {};
   return {PQgetvalue(result_.get(), row, col),
           static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+}
+
+int Result::get_int(int row, int col) const noexcept {
+  const std::string_view text = get(row, col);
+  int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
 }
 
 }  // namespace pgv::pg

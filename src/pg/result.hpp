@@ -21,6 +21,8 @@ class Result {
   bool is_null(int row, int col) const noexcept;
   // Empty for NULL; valid as long as this Result lives.
   std::string_view get(int row, int col) const noexcept;
+  // The value as an int; 0 for NULL or text that is not a number.
+  int get_int(int row, int col) const noexcept;
   pg_result* raw() const noexcept { return result_.get(); }
 
  private:

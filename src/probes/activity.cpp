@@ -1,18 +1,11 @@
 #include "probes/activity.hpp"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace pgv::probes {
 namespace {
 
 constexpr int kOldestShown = 5;
-
-int to_int(std::string_view s) {
-  int v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 std::optional<double> to_seconds(const pg::Result& r, int col) {
   if (r.is_null(0, col)) return std::nullopt;
@@ -89,7 +82,7 @@ FROM agg)";
 
 ActivityDigest parse_activity_row(const pg::Result& r) {
   ActivityDigest d;
-  d.client_backends = to_int(r.get(0, 0));
+  d.client_backends = r.get_int(0, 0);
   const auto states = json_at(r, 1);
   if (states.is_object()) {
     for (const auto& [state, n] : states.items()) d.by_state[state] = n.get<int>();
@@ -104,7 +97,7 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
     }
   }
   d.other_application_sessions = d.client_backends - in_top;
-  d.distinct_applications = to_int(r.get(0, 3));
+  d.distinct_applications = r.get_int(0, 3);
   const auto waits = json_at(r, 4);
   if (waits.is_object()) {
     for (const auto& [type, n] : waits.items()) d.waiting_by_event_type[type] = n.get<int>();
@@ -135,8 +128,8 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
       d.oldest_transactions.push_back(std::move(s));
     }
   }
-  d.max_connections = to_int(r.get(0, 10));
-  d.reserved_connections = to_int(r.get(0, 11)) + to_int(r.get(0, 12));
+  d.max_connections = r.get_int(0, 10);
+  d.reserved_connections = r.get_int(0, 11) + r.get_int(0, 12);
   d.privileged = r.get(0, 13) == "t";
   d.longest_lock_wait_seconds = to_seconds(r, 14);
   return d;
