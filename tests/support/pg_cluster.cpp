@@ -346,7 +346,10 @@ void PgCluster::start() {
     }
   }
   if (!initialised_) {
-    admin("CREATE ROLE pgvitals LOGIN PASSWORD " + quote_literal(password_) +
+    // synchronous_commit is off for speed; these roles must survive a crash test's
+    // immediate shutdown, which would lose a commit the WAL writer has not flushed yet.
+    admin("SET synchronous_commit = on; CREATE ROLE pgvitals LOGIN PASSWORD " +
+          quote_literal(password_) +
           " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " + quote_literal(password_) +
           (options_.tls ? "; CREATE ROLE certuser LOGIN" : ""));
     initialised_ = true;
