@@ -349,9 +349,8 @@ void PgCluster::start() {
     // synchronous_commit is off for speed; these roles must survive a crash test's
     // immediate shutdown, which would lose a commit the WAL writer has not flushed yet.
     admin("SET synchronous_commit = on; CREATE ROLE pgvitals LOGIN PASSWORD " +
-          quote_literal(password_) +
-          " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " + quote_literal(password_) +
-          (options_.tls ? "; CREATE ROLE certuser LOGIN" : ""));
+          quote_literal(password_) + " IN ROLE pg_monitor; ALTER ROLE postgres PASSWORD " +
+          quote_literal(password_) + (options_.tls ? "; CREATE ROLE certuser LOGIN" : ""));
     initialised_ = true;
   }
 }
