@@ -85,8 +85,12 @@ inline void check_always_answered(const Watcher& w, SteadyClock::time_point from
   r.slowest_metrics = w.slowest("/metrics", from);
   r.livez_misses = w.count_not("/livez", 200, from);
   CHECK(r.livez_misses == 0);
-  CHECK(r.slowest_healthz < 0.05);
-  CHECK(r.slowest_metrics < 0.05);
+  // 50 ms is the bound for the build people run; ASan+UBSan make every answer two to three
+  // times slower, and the slot-filling scenario's burst of 40 backend forks and exits lands
+  // a 50-65 ms answer there.
+  const double bound = kSanitized ? 0.15 : 0.05;
+  CHECK(r.slowest_healthz < bound);
+  CHECK(r.slowest_metrics < bound);
 }
 
 // The newest failure trace of `probe` on any target, or null.
