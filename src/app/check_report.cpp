@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "config/probe_catalog.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
 
@@ -30,8 +31,9 @@ CheckSummary summarise(const telemetry::Snapshot& snapshot, const telemetry::Fai
   for (const auto& [name, state] : snapshot) {
     TargetSummary t;
     t.state = state;
-    auto it = state->checks.find("connectivity");
-    t.up = it != state->checks.end() && state->fresh(it->second, now);
+    const std::string up(config::up_probe().name);
+    auto it = state->checks.find(up);
+    t.up = it != state->checks.end() && state->fresh(up, it->second, now);
     t.failures = failures.recent(name, 3);
     if (state->required && !t.up) s.healthy = false;
     s.targets.push_back(std::move(t));
@@ -131,7 +133,7 @@ std::string render_check_text(const CheckSummary& summary) {
     if (st.settings && !st.activity) {
       out += "  max_connections " + std::to_string(st.settings->max_connections);
     }
-    auto conn = st.checks.find("connectivity");
+    auto conn = st.checks.find(std::string(config::up_probe().name));
     if (t.up && conn != st.checks.end()) out += "  latency " + ms(conn->second.seconds);
     out += "\n";
     render_activity(out, st);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "config/probe_catalog.hpp"
 #include "version.hpp"
 
 namespace pgv::http {
@@ -117,10 +118,11 @@ std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point 
   for (const auto& [name, t] : snapshot) {
     std::string state = "no result yet";
     std::string latency = "-";
-    auto it = t->checks.find("connectivity");
+    const std::string up(config::up_probe().name);
+    auto it = t->checks.find(up);
     if (it != t->checks.end() && it->second.ran) {
       const auto& c = it->second;
-      if (c.ok && t->fresh(c, now)) {
+      if (c.ok && t->fresh(up, c, now)) {
         state = "up";
       } else if (c.ok) {
         state = "stale";

@@ -1,6 +1,7 @@
 #include "scheduler/cycle.hpp"
 
 #include "async/awaitables.hpp"
+#include "config/probe_catalog.hpp"
 #include "pg/error.hpp"
 
 namespace pgv::scheduler {
@@ -9,14 +10,15 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
   bool pool_ok = true;
   for (auto& probe : target.probes) {
     if (!every_probe && !probe->due(target.cycle)) continue;
-    if (!pool_ok && probe->uses_pool()) continue;
+    if (!pool_ok && probe->spec().uses_pool) continue;
     probes::ProbeContext ctx{target.config.name,    target.pool,
                              target.params,         Clock::now() + target.config.timeout,
                              target.cycle,          target.echo_sql,
                              target.activity_top_n, target.expose_query_text};
     const probes::ProbeResult result = co_await probe->run(ctx);
     target.recorder->record(result);
-    if (probe->name() == "connectivity" && !result.ok) pool_ok = false;
+    // The up/down probe went through the pool: when it failed, the pool cannot serve.
+    if (probe->spec().health == config::HealthGate::healthz && !result.ok) pool_ok = false;
     // A server that let one probe run out of time will let the next one too, and a name
     // that did not resolve will not resolve for the next probe either; waiting that out
     // again would only push the next connectivity probe late.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "config/probe_catalog.hpp"
 #include "log/log.hpp"
 
 namespace pgv::telemetry {
@@ -57,7 +58,8 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
     record_failure(r, check);
   }
 
-  if (r.probe == "connectivity") {
+  const config::ProbeSpec* spec = config::find_probe(r.probe);
+  if (spec != nullptr && spec->health == config::HealthGate::healthz) {
     const bool was_up = up_.value_or(false);
     if (!up_ || *up_ != r.ok) log_transition(r, was_up);
     up_ = r.ok;
@@ -75,14 +77,15 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
-  if (r.probe == "activity" && !r.ok) metrics_.clear_activity();
+  if (spec != nullptr && spec->id == config::ProbeId::activity && !r.ok) {
+    metrics_.clear_activity();
+  }
   if (r.activity) {
     state_.activity = r.activity;
     state_.activity_unix = now_unix;
     activity_this_cycle_ = true;
     // Valid as long as /healthz trusts a result (TargetState::fresh).
-    const auto fresh_for =
-        std::chrono::duration<double>(2 * state_.interval_seconds + state_.timeout_seconds);
+    const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
     metrics_.set_activity(*r.activity,
                           Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
     if (!r.activity->privileged && !warned_unprivileged_) {
@@ -94,7 +97,7 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
           {{"target", state_.name}});
     }
   }
-  if (r.ok && r.probe == "new_connection") {
+  if (r.ok && spec != nullptr && spec->times_connect) {
     double total = 0;
     for (const auto& [phase, secs] : r.phases) {
       metrics_.connect_phase(phase).Set(secs);
