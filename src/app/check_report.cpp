@@ -8,6 +8,7 @@
 #include "config/probe_catalog.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
+#include "pg/error.hpp"
 
 namespace pgv::app {
 namespace {
@@ -151,7 +152,7 @@ std::string render_check_text(const CheckSummary& summary) {
       if (c.ok) {
         out += "    " + probe + ": ok in " + ms(c.seconds) + "\n";
       } else {
-        out += "    " + probe + ": FAILED in " + c.phase + " (" + http::describe_reason(c.reason) +
+        out += "    " + probe + ": FAILED in " + c.phase + " (" + pg::describe_reason(c.reason) +
                (c.sqlstate.empty() ? "" : ", SQLSTATE " + c.sqlstate) + ") after " + ms(c.seconds) +
                ": " + c.message + "\n";
       }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/probe_catalog.hpp"
+#include "pg/error.hpp"
 
 namespace pgv::http {
 namespace {
@@ -28,7 +29,7 @@ Check probe_check(const telemetry::TargetState& t, const std::string& probe, std
   c.state = &s;
   if (!s.ok) {
     c.detail = s.sqlstate == "57P03" ? "server is starting up or shutting down"
-                                     : describe_reason(s.reason);
+                                     : pg::describe_reason(s.reason);
     return c;
   }
   const double age = seconds_between(s.last_success, now);
@@ -87,19 +88,6 @@ std::string_view to_string(Endpoint e) noexcept {
       return "readyz";
   }
   return "healthz";
-}
-
-std::string describe_reason(const std::string& reason) {
-  if (reason == "timeout") return "timed out";
-  if (reason == "refused") return "connection refused";
-  if (reason == "auth") return "authentication failed";
-  if (reason == "too_many_connections") return "too many connections";
-  if (reason == "shutdown") return "server shut down or ended the session";
-  if (reason == "dns") return "host name does not resolve";
-  if (reason == "tls") return "TLS or certificate failure";
-  if (reason.starts_with("sqlstate_")) return "SQLSTATE class " + reason.substr(9);
-  if (reason.empty()) return "failed";
-  return reason;
 }
 
 Report evaluate(const telemetry::Snapshot& snapshot, Endpoint endpoint, const std::string& target,

@@ -23,7 +23,7 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
     // that did not resolve will not resolve for the next probe either; waiting that out
     // again would only push the next connectivity probe late.
     if (!result.ok && result.error &&
-        (result.error->reason == "timeout" || result.error->phase == pg::Phase::dns)) {
+        (result.error->reason == pg::Reason::timeout || result.error->phase == pg::Phase::dns)) {
       co_return;
     }
   }

@@ -110,19 +110,20 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
 
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {
   const pg::Error::Details details = r.error.value_or(pg::Error::Details{});
-  check.reason = details.reason;
+  const std::string reason = pg::reason_label(details.reason, details.sqlstate);
+  check.reason = reason;
   check.phase = std::string(pg::to_string(details.phase));
   check.sqlstate = details.sqlstate;
   check.message = r.error_message;
   state_.starting = r.server_starting();
-  metrics_.probe_failures(r.probe, details.reason).Increment();
+  metrics_.probe_failures(r.probe, reason).Increment();
 
   FailureRecord record;
   record.time_unix = unix_now();
   record.target = state_.name;
   record.probe = r.probe;
   record.phase = check.phase;
-  record.reason = details.reason;
+  record.reason = reason;
   record.sqlstate = details.sqlstate;
   record.message = r.error_message;
   record.backend_pid = details.backend_pid;
@@ -132,7 +133,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
 
   LogLimit& limit = limits_[r.probe];
   const Clock::time_point now = Clock::now();
-  if (limit.last_reason == details.reason && now - limit.last_logged < kRepeatLogEvery) {
+  if (limit.last_reason == reason && now - limit.last_logged < kRepeatLogEvery) {
     ++limit.suppressed;
     return;
   }
@@ -146,7 +147,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
                 {"seconds", record.seconds},
                 {"repeats_suppressed", limit.suppressed},
                 {"error", record.message}});
-  limit.last_reason = details.reason;
+  limit.last_reason = reason;
   limit.last_logged = now;
   limit.suppressed = 0;
 }
@@ -164,7 +165,8 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
   down_since_ = now;
   logging::log(logging::LogLevel::warn, "target down",
                {{"target", state_.name},
-                {"reason", r.error ? r.error->reason : "other"},
+                {"reason", r.error ? pg::reason_label(r.error->reason, r.error->sqlstate)
+                                   : std::string(pg::to_string(pg::Reason::other))},
                 {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
                 {"error", r.error_message}});
 }

@@ -51,7 +51,10 @@ ProbeResult failure(const std::string& probe, std::string reason, std::string sq
   r.add_phase("connect", 0.029);
   Error::Details d;
   d.phase = Phase::connect;
-  d.reason = std::move(reason);
+  d.reason = pgv::pg::Reason::other;
+  for (pgv::pg::Reason known : pgv::pg::kReasons) {
+    if (pgv::pg::reason_label(known, sqlstate) == reason) d.reason = known;
+  }
   d.sqlstate = std::move(sqlstate);
   d.backend_pid = backend_pid;
   r.error = d;
