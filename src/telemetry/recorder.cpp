@@ -36,35 +36,55 @@ void TargetRecorder::publish() {
 }
 
 void TargetRecorder::record(const probes::ProbeResult& r) {
+  const config::ProbeSpec* spec = config::find_probe(r.probe);
+  record_check(r);
+  if (spec != nullptr) record_by_role(r, *spec);
+  record_server_facts(r);
+  publish();
+}
+
+void TargetRecorder::record_check(const probes::ProbeResult& r) {
   CheckState& check = state_.checks[r.probe];
   const double now_unix = unix_now();
   check.ran = true;
   check.ok = r.ok;
   check.last_run_unix = now_unix;
   check.seconds = r.seconds;
-
-  if (r.ok) {
-    check.last_success_unix = now_unix;
-    check.last_success = Clock::now();
-    check.reason.clear();
-    check.phase.clear();
-    check.sqlstate.clear();
-    check.message.clear();
-    metrics_.probe_duration(r.probe).Observe(r.seconds);
-    metrics_.probe_last_success(r.probe).Set(now_unix);
-    limits_.erase(r.probe);
-    state_.starting = false;
-  } else {
+  if (!r.ok) {
     record_failure(r, check);
+    return;
   }
+  check.last_success_unix = now_unix;
+  check.last_success = Clock::now();
+  check.reason.clear();
+  check.phase.clear();
+  check.sqlstate.clear();
+  check.message.clear();
+  metrics_.probe_duration(r.probe).Observe(r.seconds);
+  metrics_.probe_last_success(r.probe).Set(now_unix);
+  limits_.erase(r.probe);
+  state_.starting = false;
+}
 
-  const config::ProbeSpec* spec = config::find_probe(r.probe);
-  if (spec != nullptr && spec->health == config::HealthGate::healthz) {
+void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::ProbeSpec& spec) {
+  if (spec.health == config::HealthGate::healthz) {
     const bool was_up = up_.value_or(false);
     if (!up_ || *up_ != r.ok) log_transition(r, was_up);
     up_ = r.ok;
     metrics_.up().Set(r.ok ? 1 : 0);
   }
+  if (spec.id == config::ProbeId::activity && !r.ok) metrics_.clear_activity();
+  if (r.ok && spec.times_connect) {
+    double total = 0;
+    for (const auto& [phase, secs] : r.phases) {
+      metrics_.connect_phase(phase).Set(secs);
+      total += secs;
+    }
+    metrics_.connect_duration().Observe(total);
+  }
+}
+
+void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   if (r.in_recovery) {
     state_.in_recovery = r.in_recovery;
     metrics_.set_in_recovery(*r.in_recovery);
@@ -77,35 +97,22 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
-  if (spec != nullptr && spec->id == config::ProbeId::activity && !r.ok) {
-    metrics_.clear_activity();
+  if (!r.activity) return;
+  state_.activity = r.activity;
+  state_.activity_unix = unix_now();
+  activity_this_cycle_ = true;
+  // Valid as long as /healthz trusts a result (TargetState::fresh).
+  const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
+  metrics_.set_activity(*r.activity,
+                        Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
+  if (!r.activity->privileged && !warned_unprivileged_) {
+    warned_unprivileged_ = true;
+    logging::log(
+        logging::LogLevel::warn,
+        "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
+        "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
+        {{"target", state_.name}});
   }
-  if (r.activity) {
-    state_.activity = r.activity;
-    state_.activity_unix = now_unix;
-    activity_this_cycle_ = true;
-    // Valid as long as /healthz trusts a result (TargetState::fresh).
-    const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
-    metrics_.set_activity(*r.activity,
-                          Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
-    if (!r.activity->privileged && !warned_unprivileged_) {
-      warned_unprivileged_ = true;
-      logging::log(
-          logging::LogLevel::warn,
-          "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
-          "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
-          {{"target", state_.name}});
-    }
-  }
-  if (r.ok && spec != nullptr && spec->times_connect) {
-    double total = 0;
-    for (const auto& [phase, secs] : r.phases) {
-      metrics_.connect_phase(phase).Set(secs);
-      total += secs;
-    }
-    metrics_.connect_duration().Observe(total);
-  }
-  publish();
 }
 
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {
