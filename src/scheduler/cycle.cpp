@@ -38,17 +38,21 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
 async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::duration first_delay) {
   const Clock::duration interval = target->config.interval;
   Clock::time_point next = Clock::now() + first_delay;
+  Clock::time_point due = next;  // when the cycle should have started
   for (;;) {
     // Bound to a local first: GCC 12 miscompiles co_await inside an if condition in a loop.
     const async::Outcome woke = co_await async::sleep_until(next);
     if (woke == async::Outcome::cancelled) co_return;
-    const double lag = seconds_between(next, Clock::now());
+    // Measured against the schedule, not against `next`: a cycle that starts at once after
+    // an overrun is as late as the overrun made it.
+    const double lag = seconds_between(due, Clock::now());
     co_await run_cycle(*target, false);
     target->recorder->record_cycle(lag, target->pool.stats());
     ++target->cycle;
     // An overrun cycle is followed at once (its lag is recorded) rather than skipping a
     // tick: a gap of a whole interval would age /healthz needlessly.
-    next = std::max(next + interval, Clock::now());
+    due = next + interval;
+    next = std::max(due, Clock::now());
   }
 }
 
