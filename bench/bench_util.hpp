@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "proc_usage.hpp"
+
 namespace pgv::bench {
 
 // printf-style formatting of one number, for the benches' tables.
@@ -30,44 +32,8 @@ inline double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-struct ProcUsage {
-  double cpu_seconds = 0;
-  long rss_kib = 0;
-  long peak_rss_kib = 0;  // VmHWM: the most resident memory so far
-  int threads = 0;
-};
-
-inline ProcUsage proc_usage(pid_t pid) {
-  ProcUsage u;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close = content.rfind(')');
-  if (close != std::string::npos) {
-    std::vector<std::string> f;
-    std::string field;
-    for (char c : content.substr(close + 2)) {
-      if (c == ' ') {
-        f.push_back(field);
-        field.clear();
-      } else {
-        field.push_back(c);
-      }
-    }
-    if (f.size() > 20) {
-      const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-      u.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-      u.threads = std::stoi(f[17]);
-    }
-  }
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") status >> u.rss_kib;
-    if (key == "VmHWM:") status >> u.peak_rss_kib;
-    status.ignore(1 << 12, '\n');
-  }
-  return u;
-}
+using pgv::testing::proc_usage;
+using pgv::testing::ProcUsage;
 
 // The value of the first sample of `metric` (at a line start) whose labels contain `labels`.
 inline double metric_value(const std::string& text, const std::string& metric,

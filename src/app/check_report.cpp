@@ -5,8 +5,10 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "config/probe_catalog.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
+#include "pg/error.hpp"
 
 namespace pgv::app {
 namespace {
@@ -30,8 +32,9 @@ CheckSummary summarise(const telemetry::Snapshot& snapshot, const telemetry::Fai
   for (const auto& [name, state] : snapshot) {
     TargetSummary t;
     t.state = state;
-    auto it = state->checks.find("connectivity");
-    t.up = it != state->checks.end() && state->fresh(it->second, now);
+    const std::string up(config::up_probe().name);
+    auto it = state->checks.find(up);
+    t.up = it != state->checks.end() && state->fresh(up, it->second, now);
     t.failures = failures.recent(name, 3);
     if (state->required && !t.up) s.healthy = false;
     s.targets.push_back(std::move(t));
@@ -131,7 +134,7 @@ std::string render_check_text(const CheckSummary& summary) {
     if (st.settings && !st.activity) {
       out += "  max_connections " + std::to_string(st.settings->max_connections);
     }
-    auto conn = st.checks.find("connectivity");
+    auto conn = st.checks.find(std::string(config::up_probe().name));
     if (t.up && conn != st.checks.end()) out += "  latency " + ms(conn->second.seconds);
     out += "\n";
     render_activity(out, st);
@@ -149,7 +152,7 @@ std::string render_check_text(const CheckSummary& summary) {
       if (c.ok) {
         out += "    " + probe + ": ok in " + ms(c.seconds) + "\n";
       } else {
-        out += "    " + probe + ": FAILED in " + c.phase + " (" + http::describe_reason(c.reason) +
+        out += "    " + probe + ": FAILED in " + c.phase + " (" + pg::describe_reason(c.reason) +
                (c.sqlstate.empty() ? "" : ", SQLSTATE " + c.sqlstate) + ") after " + ms(c.seconds) +
                ": " + c.message + "\n";
       }

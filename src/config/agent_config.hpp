@@ -7,15 +7,9 @@
 
 #include "config/dsn.hpp"
 #include "config/duration.hpp"
+#include "config/probe_catalog.hpp"
 
 namespace pgv::config {
-
-// The probes an agent knows; an unknown name in `probes:` is a configuration error.
-inline const std::vector<std::string>& known_probes() {
-  static const std::vector<std::string> kProbes = {"connectivity", "new_connection", "lifecycle",
-                                                   "settings", "activity"};
-  return kProbes;
-}
 
 // The pool knobs as the user writes them (SQLAlchemy's names and DESIGN.md's defaults).
 // A plain config struct: the scheduler maps it to pool::PoolOptions when it builds a target,

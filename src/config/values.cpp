@@ -230,10 +230,12 @@ void check_probes(std::string_view key, const std::vector<std::string>& probes) 
       fail(item_key, "duplicate probe", show_value(probes[i]), "each probe at most once");
     }
   }
-  // Health endpoints are built on connectivity; without it a target could never be healthy.
-  if (std::find(probes.begin(), probes.end(), "connectivity") == probes.end()) {
-    fail(key, "connectivity probe missing", show_value(join(probes)),
-         "a list containing connectivity, from: " + join(known));
+  // Health endpoints are built on the up/down probe; without it a target could never be
+  // healthy.
+  const std::string up(up_probe().name);
+  if (std::find(probes.begin(), probes.end(), up) == probes.end()) {
+    fail(key, up + " probe missing", show_value(join(probes)),
+         "a list containing " + up + ", from: " + join(known));
   }
 }
 

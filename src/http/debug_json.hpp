@@ -17,7 +17,4 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
 std::string activity_json(const telemetry::Snapshot& snapshot, const std::string& target);
 nlohmann::json activity_to_json(const probes::ActivityDigest& activity);
 
-// The landing page: links and a one-line state per target.
-std::string landing_html(const telemetry::Snapshot& snapshot, Clock::time_point now);
-
 }  // namespace pgv::http

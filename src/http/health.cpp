@@ -4,13 +4,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "config/probe_catalog.hpp"
+#include "pg/error.hpp"
+
 namespace pgv::http {
 namespace {
-
-// The new_connection probe runs at most every 5 s, so its results age on that scale.
-double probe_period(const telemetry::TargetState& t, const std::string& probe) {
-  return probe == "new_connection" ? std::max(t.interval_seconds, 5.0) : t.interval_seconds;
-}
 
 bool enabled(const telemetry::TargetState& t, const std::string& probe) {
   return std::find(t.probes.begin(), t.probes.end(), probe) != t.probes.end();
@@ -31,11 +29,11 @@ Check probe_check(const telemetry::TargetState& t, const std::string& probe, std
   c.state = &s;
   if (!s.ok) {
     c.detail = s.sqlstate == "57P03" ? "server is starting up or shutting down"
-                                     : describe_reason(s.reason);
+                                     : pg::describe_reason(s.reason);
     return c;
   }
   const double age = seconds_between(s.last_success, now);
-  const double max_age = 2 * probe_period(t, probe) + t.timeout_seconds;
+  const double max_age = t.max_age_seconds(probe);
   if (age > max_age) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "stale: last success %.1fs ago (limit %.1fs)", age, max_age);
@@ -49,11 +47,17 @@ Check probe_check(const telemetry::TargetState& t, const std::string& probe, std
 void add_target_checks(Report& r, const telemetry::TargetState& t, bool single,
                        Clock::time_point now) {
   const bool counted = single || t.required;
-  r.checks.push_back(probe_check(t, "connectivity", t.name, counted, now));
-  if (enabled(t, "new_connection")) {
-    // Kept out of /healthz on purpose: a full server is saturated, not down.
-    r.checks.push_back(probe_check(t, "new_connection", t.name + "/new_connection",
-                                   counted && r.endpoint == Endpoint::readyz, now));
+  // One check per health-gated probe of the table: the up/down probe is named after the
+  // target, the others after target/probe. A readyz-only probe (new_connection) is shown
+  // but not counted by /healthz on purpose: a full server is saturated, not down.
+  for (const config::ProbeSpec& spec : config::kProbeTable) {
+    if (spec.health == config::HealthGate::none) continue;
+    const std::string probe(spec.name);
+    const bool up_probe = spec.health == config::HealthGate::healthz;
+    if (!up_probe && !enabled(t, probe)) continue;
+    const bool counts_here = up_probe || r.endpoint == Endpoint::readyz;
+    r.checks.push_back(probe_check(t, probe, up_probe ? t.name : t.name + "/" + probe,
+                                   counted && counts_here, now));
   }
   if (r.endpoint == Endpoint::readyz) {
     Check pool;
@@ -84,19 +88,6 @@ std::string_view to_string(Endpoint e) noexcept {
       return "readyz";
   }
   return "healthz";
-}
-
-std::string describe_reason(const std::string& reason) {
-  if (reason == "timeout") return "timed out";
-  if (reason == "refused") return "connection refused";
-  if (reason == "auth") return "authentication failed";
-  if (reason == "too_many_connections") return "too many connections";
-  if (reason == "shutdown") return "server shut down or ended the session";
-  if (reason == "dns") return "host name does not resolve";
-  if (reason == "tls") return "TLS or certificate failure";
-  if (reason.starts_with("sqlstate_")) return "SQLSTATE class " + reason.substr(9);
-  if (reason.empty()) return "failed";
-  return reason;
 }
 
 Report evaluate(const telemetry::Snapshot& snapshot, Endpoint endpoint, const std::string& target,
@@ -204,7 +195,7 @@ RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string&
     if (it == snapshot.end()) return {404, "unknown target\n"};
     t = it->second.get();
   }
-  const Check c = probe_check(*t, "connectivity", t->name, true, now);
+  const Check c = probe_check(*t, std::string(config::up_probe().name), t->name, true, now);
   if (!c.ok) return {503, t->name + " is down: " + c.detail + "\n"};
   if (!t->in_recovery) return {503, t->name + ": role not known yet\n"};
   const bool primary = !*t->in_recovery;

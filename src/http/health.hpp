@@ -51,7 +51,4 @@ struct RoleAnswer {
 RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string& target,
                          bool want_primary, Clock::time_point now);
 
-// "too_many_connections" -> "too many connections", "sqlstate_42" -> "SQLSTATE class 42".
-std::string describe_reason(const std::string& reason);
-
 }  // namespace pgv::http

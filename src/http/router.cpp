@@ -6,6 +6,7 @@
 #include "http/auth.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
+#include "http/landing_page.hpp"
 
 namespace pgv::http {
 namespace {

@@ -84,7 +84,7 @@ async::Task<Resolved> look_up_hosts(const ConnectParams& params, Deadline deadli
   } catch (const dns::LookupError& e) {
     Error::Details details;
     details.phase = Phase::dns;
-    details.reason = "dns";
+    details.reason = Reason::dns;
     details.phase_seconds = seconds_between(start, Clock::now());
     if (timing) timing->dns = details.phase_seconds;
     throw Error(std::move(details), params.secrets ? params.secrets->scrub(e.what()) : e.what());
@@ -125,7 +125,7 @@ async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
     if (outcome == async::Outcome::timeout) {
       Error::Details details;
       details.phase = Phase::connect;
-      details.reason = "timeout";
+      details.reason = Reason::timeout;
       throw Error(std::move(details),
                   "connection to " + params.redacted + " timed out: no answer before the deadline");
     }

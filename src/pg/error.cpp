@@ -39,36 +39,98 @@ std::string_view to_string(Phase phase) noexcept {
   return "query";
 }
 
-std::string classify(std::string_view sqlstate, std::string_view message) {
-  if (sqlstate == "53300") return "too_many_connections";
-  if (sqlstate == "28P01" || sqlstate == "28000") return "auth";
+std::string_view to_string(Reason reason) noexcept {
+  switch (reason) {
+    case Reason::timeout:
+      return "timeout";
+    case Reason::refused:
+      return "refused";
+    case Reason::auth:
+      return "auth";
+    case Reason::too_many_connections:
+      return "too_many_connections";
+    case Reason::shutdown:
+      return "shutdown";
+    case Reason::dns:
+      return "dns";
+    case Reason::tls:
+      return "tls";
+    case Reason::sqlstate:
+      return "sqlstate";
+    case Reason::other:
+      return "other";
+  }
+  return "other";
+}
+
+std::string reason_label(Reason reason, std::string_view sqlstate) {
+  if (reason == Reason::sqlstate) return "sqlstate_" + std::string(sqlstate.substr(0, 2));
+  return std::string(to_string(reason));
+}
+
+std::string describe_reason(std::string_view label) {
+  constexpr std::string_view kSqlstate = "sqlstate_";
+  if (label.starts_with(kSqlstate)) {
+    return "SQLSTATE class " + std::string(label.substr(kSqlstate.size()));
+  }
+  if (label.empty()) return "failed";
+  for (Reason r : kReasons) {
+    if (to_string(r) != label) continue;
+    switch (r) {
+      case Reason::timeout:
+        return "timed out";
+      case Reason::refused:
+        return "connection refused";
+      case Reason::auth:
+        return "authentication failed";
+      case Reason::too_many_connections:
+        return "too many connections";
+      case Reason::shutdown:
+        return "server shut down or ended the session";
+      case Reason::dns:
+        return "host name does not resolve";
+      case Reason::tls:
+        return "TLS or certificate failure";
+      case Reason::sqlstate:
+      case Reason::other:
+        break;
+    }
+  }
+  return std::string(label);
+}
+
+Reason classify(std::string_view sqlstate, std::string_view message) {
+  if (sqlstate == "53300") return Reason::too_many_connections;
+  if (sqlstate == "28P01" || sqlstate == "28000") return Reason::auth;
   // Admin or crash shutdown, server starting up or shutting down.
-  if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") return "shutdown";
+  if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") return Reason::shutdown;
   // Cancelled by statement_timeout or by our own cancel at the deadline.
-  if (sqlstate == "57014") return "timeout";
-  if (!sqlstate.empty()) return "sqlstate_" + std::string(sqlstate.substr(0, 2));
+  if (sqlstate == "57014") return Reason::timeout;
+  if (!sqlstate.empty()) return Reason::sqlstate;
 
   // No SQLSTATE: libpq's own, client-side messages (this process runs in the C locale).
   if (contains(message, "Connection refused") || contains(message, "No such file or directory")) {
-    return "refused";
+    return Reason::refused;
   }
   if (contains(message, "password authentication failed") ||
       contains(message, "no password supplied") || contains(message, "fe_sendauth")) {
-    return "auth";
+    return Reason::auth;
   }
-  if (contains(message, "timeout expired") || contains(message, "timed out")) return "timeout";
-  if (contains(message, "could not translate host name")) return "dns";
+  if (contains(message, "timeout expired") || contains(message, "timed out")) {
+    return Reason::timeout;
+  }
+  if (contains(message, "could not translate host name")) return Reason::dns;
   if (contains(message, "SSL error") || contains(message, "certificate") ||
       contains(message, "does not match host name") || contains(message, "SSL SYSCALL")) {
-    return "tls";
+    return Reason::tls;
   }
   if (contains(message, "server closed the connection unexpectedly") ||
       contains(message, "Connection reset by peer") || contains(message, "Broken pipe") ||
       contains(message, "no connection to the server") ||
       contains(message, "terminating connection")) {
-    return "shutdown";
+    return Reason::shutdown;
   }
-  return "other";
+  return Reason::other;
 }
 
 std::string to_valid_utf8(std::string_view text) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -11,16 +12,38 @@ namespace pgv::pg {
 enum class Phase : std::uint8_t { connect, pre_ping, acquire, query, dns };
 std::string_view to_string(Phase phase) noexcept;
 
-// A database operation that failed. `reason` is from the bounded set used as a metric
-// label: timeout, refused, auth, too_many_connections, shutdown, dns, tls,
-// sqlstate_<class>, other.
+// Why an operation failed: the bounded set behind the `reason` label. A SQLSTATE with no
+// reason of its own is `sqlstate`, labelled sqlstate_<class> from the SQLSTATE.
+enum class Reason : std::uint8_t {
+  timeout,
+  refused,
+  auth,
+  too_many_connections,
+  shutdown,
+  dns,
+  tls,
+  sqlstate,
+  other,
+};
+inline constexpr std::array<Reason, 9> kReasons = {
+    Reason::timeout,  Reason::refused, Reason::auth, Reason::too_many_connections,
+    Reason::shutdown, Reason::dns,     Reason::tls,  Reason::sqlstate,
+    Reason::other};
+std::string_view to_string(Reason reason) noexcept;
+// The label as metrics, traces and JSON spell it: to_string, or sqlstate_<class>.
+std::string reason_label(Reason reason, std::string_view sqlstate);
+// A short phrase for people, from a label ("timed out", "SQLSTATE class 3D"); an empty
+// label reads "failed".
+std::string describe_reason(std::string_view label);
+
+// A database operation that failed, with a Reason.
 // The message is already redacted. `connection_usable` tells a pool whether it may keep
 // the connection (an SQL error) or must discard it (a broken or timed-out session).
 class Error : public std::runtime_error {
  public:
   struct Details {
     Phase phase = Phase::query;
-    std::string reason = "other";
+    Reason reason = Reason::other;
     std::string sqlstate;
     bool connection_usable = false;
     int backend_pid = 0;
@@ -33,7 +56,8 @@ class Error : public std::runtime_error {
       : std::runtime_error(redacted_message), details_(std::move(details)) {}
 
   Phase phase() const noexcept { return details_.phase; }
-  const std::string& reason() const noexcept { return details_.reason; }
+  Reason reason() const noexcept { return details_.reason; }
+  std::string reason_label() const { return pg::reason_label(details_.reason, details_.sqlstate); }
   const std::string& sqlstate() const noexcept { return details_.sqlstate; }
   bool connection_usable() const noexcept { return details_.connection_usable; }
   int backend_pid() const noexcept { return details_.backend_pid; }
@@ -44,7 +68,7 @@ class Error : public std::runtime_error {
 };
 
 // Maps what the server or libpq reported to the bounded reason set.
-std::string classify(std::string_view sqlstate, std::string_view message);
+Reason classify(std::string_view sqlstate, std::string_view message);
 
 // libpq's verbose messages look like "...failed: FATAL:  3D000: database "x" does not
 // exist\nLOCATION: ...". This takes the SQLSTATE out and drops the source location, which

@@ -36,7 +36,7 @@ Error timeout_error(Connection& conn, Phase phase) {
   conn.mark_broken();
   Error::Details details;
   details.phase = phase;
-  details.reason = "timeout";
+  details.reason = Reason::timeout;
   details.backend_pid = conn.backend_pid();
   return Error(std::move(details), "no answer from the server before the deadline");
 }

@@ -68,10 +68,10 @@ class TakeOrWait {
   Taken taken_;
 };
 
-pg::Error pool_error(std::string reason, const std::string& message) {
+pg::Error pool_error(pg::Reason reason, const std::string& message) {
   pg::Error::Details details;
   details.phase = pg::Phase::acquire;
-  details.reason = std::move(reason);
+  details.reason = reason;
   return pg::Error(std::move(details), message);
 }
 
@@ -105,7 +105,7 @@ async::Task<bool> revalidate(std::shared_ptr<Core> core, Pooled& item, Deadline 
     core->close_connection(item, CloseReason::invalidated);
     // A server that does not answer must be reported as such, not masked by a connect
     // attempt with no time left.
-    if (e.reason() == "timeout" || Clock::now() >= deadline) throw;
+    if (e.reason() == pg::Reason::timeout || Clock::now() >= deadline) throw;
   }
   // One dead connection usually means a restart killed them all (SQLAlchemy assumes the
   // same): drop every idle connection older than this one's test.
@@ -137,14 +137,14 @@ async::Task<std::optional<Lease>> checkout(std::shared_ptr<Core> core, Deadline 
     if (*taken.expired == async::Outcome::cancelled) throw async::Cancelled();
     core->record_timeout();
     const PoolOptions& o = core->options();
-    throw pool_error("timeout", "pool exhausted: no connection freed up within " +
-                                    std::to_string(o.timeout.count()) + " ms (size " +
-                                    std::to_string(o.size) + " + overflow " +
-                                    std::to_string(o.max_overflow) + " all in use)");
+    throw pool_error(pg::Reason::timeout, "pool exhausted: no connection freed up within " +
+                                              std::to_string(o.timeout.count()) + " ms (size " +
+                                              std::to_string(o.size) + " + overflow " +
+                                              std::to_string(o.max_overflow) + " all in use)");
   }
   switch (taken.grant.kind) {
     case Grant::Kind::closed:
-      throw pool_error("shutdown", "pool is closed");
+      throw pool_error(pg::Reason::shutdown, "pool is closed");
     case Grant::Kind::wait:
       co_return std::nullopt;
     case Grant::Kind::idle:

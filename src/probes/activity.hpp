@@ -11,7 +11,7 @@ namespace pgv::probes {
 // into a single row so its cost does not grow with the rows it would otherwise ship.
 class ActivityProbe final : public Probe {
  public:
-  std::string_view name() const noexcept override { return "activity"; }
+  ActivityProbe() noexcept : Probe(config::ProbeId::activity) {}
 
   // The statement for a given top-N and query-text setting; public for the cost bench.
   static std::string sql(int top_n, bool expose_query_text);

@@ -16,7 +16,7 @@ async::Task<void> ConnectivityProbe::execute(ProbeContext& ctx, ProbeResult& res
       co_return;
     } catch (const pg::Error& e) {
       const bool stale = attempt == 0 && lease.reused() && !e.connection_usable() &&
-                         e.reason() != "timeout" && Clock::now() < ctx.deadline;
+                         e.reason() != pg::Reason::timeout && Clock::now() < ctx.deadline;
       if (!stale) throw;
     }
     lease.invalidate();

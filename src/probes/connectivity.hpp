@@ -10,8 +10,8 @@ namespace pgv::probes {
 // fresh connection.
 class ConnectivityProbe final : public Probe {
  public:
+  ConnectivityProbe() noexcept : Probe(config::ProbeId::connectivity) {}
   static constexpr const char* kSql = "SELECT pg_is_in_recovery()";
-  std::string_view name() const noexcept override { return "connectivity"; }
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;

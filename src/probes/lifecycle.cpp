@@ -7,7 +7,7 @@ void expect(const pg::Connection& conn, pg::TxStatus wanted, const char* after) 
   if (conn.transaction_status() == wanted) return;
   pg::Error::Details details;
   details.phase = pg::Phase::query;
-  details.reason = "other";
+  details.reason = pg::Reason::other;
   details.connection_usable = false;
   details.backend_pid = conn.backend_pid();
   throw pg::Error(details,

@@ -9,7 +9,7 @@ namespace pgv::probes {
 // application's per-request session does.
 class LifecycleProbe final : public Probe {
  public:
-  std::string_view name() const noexcept override { return "lifecycle"; }
+  LifecycleProbe() noexcept : Probe(config::ProbeId::lifecycle) {}
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;

@@ -4,10 +4,10 @@
 
 namespace pgv::probes {
 
-NewConnectionProbe::NewConnectionProbe(std::chrono::milliseconds interval) {
-  constexpr std::chrono::milliseconds kMinSpacing{5000};
+NewConnectionProbe::NewConnectionProbe(std::chrono::milliseconds interval)
+    : Probe(config::ProbeId::new_connection) {
   const auto ms = std::max<std::chrono::milliseconds::rep>(interval.count(), 1);
-  every_ = static_cast<std::uint64_t>((kMinSpacing.count() + ms - 1) / ms);
+  every_ = static_cast<std::uint64_t>((spec().min_spacing.count() + ms - 1) / ms);
   if (every_ < 1) every_ = 1;
 }
 

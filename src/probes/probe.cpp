@@ -23,7 +23,7 @@ async::Task<ProbeResult> Probe::run(ProbeContext ctx) {
     result.error_message = e.what();
   } catch (const std::exception& e) {
     pg::Error::Details details;
-    details.reason = "other";
+    details.reason = pg::Reason::other;
     result.error = details;
     result.error_message =
         ctx.params.secrets ? ctx.params.secrets->scrub(e.what()) : config::redact(e.what());

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "async/task.hpp"
+#include "config/probe_catalog.hpp"
 #include "pg/conninfo.hpp"
 #include "pg/result.hpp"
 #include "pool/pool.hpp"
@@ -29,12 +30,18 @@ struct ProbeContext {
 // cycle. Each probe only says what to run (execute) and when (due).
 class Probe {
  public:
+  explicit Probe(config::ProbeId id) noexcept : spec_(config::probe_spec(id)) {}
   virtual ~Probe() = default;
-  virtual std::string_view name() const noexcept = 0;
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+  Probe(Probe&&) = delete;
+  Probe& operator=(Probe&&) = delete;
+
+  // Its row of the probe table: name and the properties scheduler, telemetry and HTTP read.
+  const config::ProbeSpec& spec() const noexcept { return spec_; }
+  std::string_view name() const noexcept { return spec_.name; }
   // Whether this cycle should run the probe. Most run every cycle.
   virtual bool due(std::uint64_t /*cycle*/) const noexcept { return true; }
-  // Whether it needs the pool (skipped in a cycle whose connectivity probe failed).
-  virtual bool uses_pool() const noexcept { return true; }
 
   // Never throws, except async::Cancelled when the agent stops the work.
   async::Task<ProbeResult> run(ProbeContext ctx);
@@ -48,6 +55,9 @@ class Probe {
   // Checks a connection out of the target's pool, recording the time as phase "acquire".
   static async::Task<pool::Lease> acquire(ProbeContext& ctx, ProbeResult& result,
                                           bool pre_ping = true);
+
+ private:
+  const config::ProbeSpec& spec_;
 };
 
 }  // namespace pgv::probes

@@ -8,27 +8,43 @@
 #include "probes/settings.hpp"
 
 namespace pgv::probes {
+namespace {
+
+// The factory of each row of config::kProbeTable. A switch without default, so a new row
+// without a case here is a compiler warning (an error with -Werror).
+std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig& target,
+                                  const config::AgentConfig& agent) {
+  switch (id) {
+    case config::ProbeId::connectivity:
+      return std::make_unique<ConnectivityProbe>();
+    case config::ProbeId::new_connection:
+      return std::make_unique<NewConnectionProbe>(target.interval);
+    case config::ProbeId::lifecycle:
+      return std::make_unique<LifecycleProbe>();
+    case config::ProbeId::settings:
+      return std::make_unique<SettingsProbe>(agent.settings_every);
+    case config::ProbeId::activity:
+      return std::make_unique<ActivityProbe>();
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 std::vector<std::unique_ptr<Probe>> make_probes(const config::TargetConfig& target,
                                                 const config::AgentConfig& agent) {
   std::vector<std::unique_ptr<Probe>> out;
   for (const std::string& name : target.probes) {
-    if (name == "connectivity") {
-      out.push_back(std::make_unique<ConnectivityProbe>());
-    } else if (name == "new_connection") {
-      out.push_back(std::make_unique<NewConnectionProbe>(target.interval));
-    } else if (name == "lifecycle") {
-      out.push_back(std::make_unique<LifecycleProbe>());
-    } else if (name == "settings") {
-      out.push_back(std::make_unique<SettingsProbe>(agent.settings_every));
-    } else if (name == "activity") {
-      out.push_back(std::make_unique<ActivityProbe>());
-    } else {
+    const config::ProbeSpec* spec = config::find_probe(name);
+    if (spec == nullptr) {
+      std::string allowed;
+      for (const std::string& known : config::known_probes()) {
+        allowed += (allowed.empty() ? "" : ", ") + known;
+      }
       throw config::ConfigError("config: targets." + target.name + ".probes: unknown probe: got '" +
-                                name +
-                                "'; allowed: connectivity, new_connection, lifecycle, "
-                                "settings, activity");
+                                name + "'; allowed: " + allowed);
     }
+    out.push_back(make_probe(spec->id, target, agent));
   }
   return out;
 }

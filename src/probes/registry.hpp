@@ -9,9 +9,9 @@
 
 namespace pgv::probes {
 
-// The one place that knows every probe: builds a target's enabled probes in the
-// configured order. Registered explicitly (no static initialisers a linker could drop).
-// Throws config::ConfigError for a name it does not know.
+// Builds a target's enabled probes in the configured order, one per row of the probe table
+// (config/probe_catalog.hpp). Registered explicitly (no static initialisers a linker could
+// drop). Throws config::ConfigError for a name it does not know.
 std::vector<std::unique_ptr<Probe>> make_probes(const config::TargetConfig& target,
                                                 const config::AgentConfig& agent);
 

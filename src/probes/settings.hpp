@@ -13,8 +13,8 @@ class SettingsProbe final : public Probe {
       "current_setting('max_connections'), current_setting('superuser_reserved_connections'), "
       "coalesce(current_setting('reserved_connections', true), '0'), pg_is_in_recovery()";
 
-  explicit SettingsProbe(int every) : every_(every < 1 ? 1 : every) {}
-  std::string_view name() const noexcept override { return "settings"; }
+  explicit SettingsProbe(int every)
+      : Probe(config::ProbeId::settings), every_(every < 1 ? 1 : every) {}
   bool due(std::uint64_t cycle) const noexcept override { return cycle % every_ == 0; }
 
  protected:

@@ -1,6 +1,7 @@
 #include "scheduler/cycle.hpp"
 
 #include "async/awaitables.hpp"
+#include "config/probe_catalog.hpp"
 #include "pg/error.hpp"
 
 namespace pgv::scheduler {
@@ -9,19 +10,20 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
   bool pool_ok = true;
   for (auto& probe : target.probes) {
     if (!every_probe && !probe->due(target.cycle)) continue;
-    if (!pool_ok && probe->uses_pool()) continue;
+    if (!pool_ok && probe->spec().uses_pool) continue;
     probes::ProbeContext ctx{target.config.name,    target.pool,
                              target.params,         Clock::now() + target.config.timeout,
                              target.cycle,          target.echo_sql,
                              target.activity_top_n, target.expose_query_text};
     const probes::ProbeResult result = co_await probe->run(ctx);
     target.recorder->record(result);
-    if (probe->name() == "connectivity" && !result.ok) pool_ok = false;
+    // The up/down probe went through the pool: when it failed, the pool cannot serve.
+    if (probe->spec().health == config::HealthGate::healthz && !result.ok) pool_ok = false;
     // A server that let one probe run out of time will let the next one too, and a name
     // that did not resolve will not resolve for the next probe either; waiting that out
     // again would only push the next connectivity probe late.
     if (!result.ok && result.error &&
-        (result.error->reason == "timeout" || result.error->phase == pg::Phase::dns)) {
+        (result.error->reason == pg::Reason::timeout || result.error->phase == pg::Phase::dns)) {
       co_return;
     }
   }
@@ -36,17 +38,21 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
 async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::duration first_delay) {
   const Clock::duration interval = target->config.interval;
   Clock::time_point next = Clock::now() + first_delay;
+  Clock::time_point due = next;  // when the cycle should have started
   for (;;) {
     // Bound to a local first: GCC 12 miscompiles co_await inside an if condition in a loop.
     const async::Outcome woke = co_await async::sleep_until(next);
     if (woke == async::Outcome::cancelled) co_return;
-    const double lag = seconds_between(next, Clock::now());
+    // Measured against the schedule, not against `next`: a cycle that starts at once after
+    // an overrun is as late as the overrun made it.
+    const double lag = seconds_between(due, Clock::now());
     co_await run_cycle(*target, false);
     target->recorder->record_cycle(lag, target->pool.stats());
     ++target->cycle;
     // An overrun cycle is followed at once (its lag is recorded) rather than skipping a
     // tick: a gap of a whole interval would age /healthz needlessly.
-    next = std::max(next + interval, Clock::now());
+    due = next + interval;
+    next = std::max(due, Clock::now());
   }
 }
 

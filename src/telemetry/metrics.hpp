@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "async/clock.hpp"
+#include "pg/error.hpp"
 #include "pool/observer.hpp"
 #include "probes/result.hpp"
 
@@ -29,8 +30,9 @@ class TargetMetrics;
 // Failure reasons whose counters exist at 0 from a target's start, for every enabled probe:
 // increase() sees the first failure only when the series existed before it. Rarer reasons
 // (tls, sqlstate_<class>) appear at their first failure, which keeps the series bounded.
-inline constexpr std::array<std::string_view, 7> kCommonFailureReasons = {
-    "timeout", "refused", "auth", "too_many_connections", "shutdown", "dns", "other"};
+inline constexpr std::array<pg::Reason, 7> kCommonFailureReasons = {
+    pg::Reason::timeout,  pg::Reason::refused, pg::Reason::auth, pg::Reason::too_many_connections,
+    pg::Reason::shutdown, pg::Reason::dns,     pg::Reason::other};
 
 // Every metric family the agent exports (names are the contract in DESIGN.md), in one
 // registry that /metrics serialises. Thread-safe.

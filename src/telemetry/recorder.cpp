@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "config/probe_catalog.hpp"
 #include "log/log.hpp"
 
 namespace pgv::telemetry {
@@ -35,34 +36,55 @@ void TargetRecorder::publish() {
 }
 
 void TargetRecorder::record(const probes::ProbeResult& r) {
+  const config::ProbeSpec* spec = config::find_probe(r.probe);
+  record_check(r);
+  if (spec != nullptr) record_by_role(r, *spec);
+  record_server_facts(r);
+  publish();
+}
+
+void TargetRecorder::record_check(const probes::ProbeResult& r) {
   CheckState& check = state_.checks[r.probe];
   const double now_unix = unix_now();
   check.ran = true;
   check.ok = r.ok;
   check.last_run_unix = now_unix;
   check.seconds = r.seconds;
-
-  if (r.ok) {
-    check.last_success_unix = now_unix;
-    check.last_success = Clock::now();
-    check.reason.clear();
-    check.phase.clear();
-    check.sqlstate.clear();
-    check.message.clear();
-    metrics_.probe_duration(r.probe).Observe(r.seconds);
-    metrics_.probe_last_success(r.probe).Set(now_unix);
-    limits_.erase(r.probe);
-    state_.starting = false;
-  } else {
+  if (!r.ok) {
     record_failure(r, check);
+    return;
   }
+  check.last_success_unix = now_unix;
+  check.last_success = Clock::now();
+  check.reason.clear();
+  check.phase.clear();
+  check.sqlstate.clear();
+  check.message.clear();
+  metrics_.probe_duration(r.probe).Observe(r.seconds);
+  metrics_.probe_last_success(r.probe).Set(now_unix);
+  limits_.erase(r.probe);
+  state_.starting = false;
+}
 
-  if (r.probe == "connectivity") {
+void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::ProbeSpec& spec) {
+  if (spec.health == config::HealthGate::healthz) {
     const bool was_up = up_.value_or(false);
     if (!up_ || *up_ != r.ok) log_transition(r, was_up);
     up_ = r.ok;
     metrics_.up().Set(r.ok ? 1 : 0);
   }
+  if (spec.id == config::ProbeId::activity && !r.ok) metrics_.clear_activity();
+  if (r.ok && spec.times_connect) {
+    double total = 0;
+    for (const auto& [phase, secs] : r.phases) {
+      metrics_.connect_phase(phase).Set(secs);
+      total += secs;
+    }
+    metrics_.connect_duration().Observe(total);
+  }
+}
+
+void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   if (r.in_recovery) {
     state_.in_recovery = r.in_recovery;
     metrics_.set_in_recovery(*r.in_recovery);
@@ -75,51 +97,40 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
-  if (r.probe == "activity" && !r.ok) metrics_.clear_activity();
-  if (r.activity) {
-    state_.activity = r.activity;
-    state_.activity_unix = now_unix;
-    activity_this_cycle_ = true;
-    // Valid as long as /healthz trusts a result (TargetState::fresh).
-    const auto fresh_for =
-        std::chrono::duration<double>(2 * state_.interval_seconds + state_.timeout_seconds);
-    metrics_.set_activity(*r.activity,
-                          Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
-    if (!r.activity->privileged && !warned_unprivileged_) {
-      warned_unprivileged_ = true;
-      logging::log(
-          logging::LogLevel::warn,
-          "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
-          "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
-          {{"target", state_.name}});
-    }
+  if (!r.activity) return;
+  state_.activity = r.activity;
+  state_.activity_unix = unix_now();
+  activity_this_cycle_ = true;
+  // Valid as long as /healthz trusts a result (TargetState::fresh).
+  const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
+  metrics_.set_activity(*r.activity,
+                        Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
+  if (!r.activity->privileged && !warned_unprivileged_) {
+    warned_unprivileged_ = true;
+    logging::log(
+        logging::LogLevel::warn,
+        "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
+        "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
+        {{"target", state_.name}});
   }
-  if (r.ok && r.probe == "new_connection") {
-    double total = 0;
-    for (const auto& [phase, secs] : r.phases) {
-      metrics_.connect_phase(phase).Set(secs);
-      total += secs;
-    }
-    metrics_.connect_duration().Observe(total);
-  }
-  publish();
 }
 
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {
   const pg::Error::Details details = r.error.value_or(pg::Error::Details{});
-  check.reason = details.reason;
+  const std::string reason = pg::reason_label(details.reason, details.sqlstate);
+  check.reason = reason;
   check.phase = std::string(pg::to_string(details.phase));
   check.sqlstate = details.sqlstate;
   check.message = r.error_message;
   state_.starting = r.server_starting();
-  metrics_.probe_failures(r.probe, details.reason).Increment();
+  metrics_.probe_failures(r.probe, reason).Increment();
 
   FailureRecord record;
   record.time_unix = unix_now();
   record.target = state_.name;
   record.probe = r.probe;
   record.phase = check.phase;
-  record.reason = details.reason;
+  record.reason = reason;
   record.sqlstate = details.sqlstate;
   record.message = r.error_message;
   record.backend_pid = details.backend_pid;
@@ -129,7 +140,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
 
   LogLimit& limit = limits_[r.probe];
   const Clock::time_point now = Clock::now();
-  if (limit.last_reason == details.reason && now - limit.last_logged < kRepeatLogEvery) {
+  if (limit.last_reason == reason && now - limit.last_logged < kRepeatLogEvery) {
     ++limit.suppressed;
     return;
   }
@@ -143,7 +154,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
                 {"seconds", record.seconds},
                 {"repeats_suppressed", limit.suppressed},
                 {"error", record.message}});
-  limit.last_reason = details.reason;
+  limit.last_reason = reason;
   limit.last_logged = now;
   limit.suppressed = 0;
 }
@@ -161,7 +172,8 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
   down_since_ = now;
   logging::log(logging::LogLevel::warn, "target down",
                {{"target", state_.name},
-                {"reason", r.error ? r.error->reason : "other"},
+                {"reason", r.error ? pg::reason_label(r.error->reason, r.error->sqlstate)
+                                   : std::string(pg::to_string(pg::Reason::other))},
                 {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
                 {"error", r.error_message}});
 }

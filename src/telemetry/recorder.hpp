@@ -28,6 +28,12 @@ class TargetRecorder {
   const TargetState& state() const noexcept { return state_; }
 
  private:
+  // record() in its three parts: the probe's own check (state, duration, failure trace),
+  // what its row of the probe table makes it (up/down, activity gauges, connect phases),
+  // and the server facts any result may carry (role, settings, activity digest).
+  void record_check(const probes::ProbeResult& result);
+  void record_by_role(const probes::ProbeResult& result, const config::ProbeSpec& spec);
+  void record_server_facts(const probes::ProbeResult& result);
   void record_failure(const probes::ProbeResult& result, CheckState& check);
   void log_transition(const probes::ProbeResult& result, bool was_up);
   void publish();

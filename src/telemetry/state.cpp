@@ -1,6 +1,9 @@
 #include "telemetry/state.hpp"
 
+#include <algorithm>
 #include <chrono>
+
+#include "config/probe_catalog.hpp"
 
 namespace pgv::telemetry {
 
@@ -8,10 +11,16 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool TargetState::fresh(const CheckState& c, Clock::time_point now) const {
+double TargetState::max_age_seconds(std::string_view probe) const {
+  // A probe that runs at most every min_spacing ages on that scale.
+  const config::ProbeSpec* spec = config::find_probe(probe);
+  const double spacing = spec ? std::chrono::duration<double>(spec->min_spacing).count() : 0.0;
+  return 2 * std::max(interval_seconds, spacing) + timeout_seconds;
+}
+
+bool TargetState::fresh(std::string_view probe, const CheckState& c, Clock::time_point now) const {
   if (!c.ok || c.last_success == Clock::time_point{}) return false;
-  const double max_age = 2 * interval_seconds + timeout_seconds;
-  return seconds_between(c.last_success, now) <= max_age;
+  return seconds_between(c.last_success, now) <= max_age_seconds(probe);
 }
 
 bool Liveness::alive(Clock::time_point now) const {

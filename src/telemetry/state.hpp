@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "async/clock.hpp"
@@ -45,8 +46,12 @@ struct TargetState {
   std::shared_ptr<const probes::ActivityDigest> activity;
   double activity_unix = 0;
 
-  // Fresh: the probe's last success is at most 2 x interval + timeout old.
-  bool fresh(const CheckState& c, Clock::time_point now) const;
+  // The one freshness rule, read by the health answers, `check`, the landing page and the
+  // activity gauges' expiry: a probe's last success counts while it is at most two of the
+  // probe's periods plus one timeout old (one late cycle, then a probe that ran to its
+  // deadline).
+  double max_age_seconds(std::string_view probe) const;
+  bool fresh(std::string_view probe, const CheckState& c, Clock::time_point now) const;
 };
 
 using Snapshot = std::map<std::string, std::shared_ptr<const TargetState>>;

@@ -62,8 +62,8 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
     pool_closed_[r] = &add(metrics.pool_closed, {{"reason", std::string(pool::to_string(r))}});
   }
   for (const std::string& probe : probes) {
-    for (std::string_view reason : kCommonFailureReasons) {
-      probe_failures(probe, std::string(reason));
+    for (pg::Reason reason : kCommonFailureReasons) {
+      probe_failures(probe, std::string(pg::to_string(reason)));
     }
   }
   metrics_.watch_expiry(this);

@@ -139,3 +139,27 @@ TEST_CASE("the longest lock wait shows a session waiting on another's row lock",
     return metric_value(m, "pgvitals_server_longest_lock_wait_seconds") == 0;
   }));
 }
+
+TEST_CASE("a cycle that starts at once after an overrun records how late it is",
+          "[agent][metrics][integration]") {
+  PgCluster cluster;
+  // A frozen server holds each cycle for the 3 s timeout: every cycle overruns the 1 s
+  // interval, and the next starts about 2 s after it was due.
+  AgentProcess agent({"--interval", "1s", "--timeout", "3s"}, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
+  const double lag_before =
+      metric_value(agent.get("/metrics").body, "pgvitals_scheduler_lag_seconds_sum");
+  REQUIRE(lag_before < 1.0);
+  cluster.freeze();
+  std::string m;
+  // Two overruns' worth of lag (before the fix, a cycle started after an overrun counted 0).
+  const bool late = eventually(
+      [&] {
+        m = agent.get("/metrics").body;
+        return metric_value(m, "pgvitals_scheduler_lag_seconds_sum") - lag_before > 2.0;
+      },
+      15s);
+  cluster.thaw();
+  INFO(m);
+  CHECK(late);
+}

@@ -10,6 +10,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "proc_usage.hpp"
 #include "watcher.hpp"
 
 namespace pgv::testing {
@@ -21,20 +22,6 @@ inline constexpr double kInterval = 1.0;
 inline constexpr double kTimeout = 0.5;
 // Scheduling margin on a loaded 2-core machine, on top of each bound.
 inline constexpr double kSlack = 0.3;
-
-inline long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      status >> value;
-      return value;
-    }
-    status.ignore(1 << 12, '\n');
-  }
-  return 0;
-}
 
 // What every fault scenario asserts about the agent while and after the fault.
 struct FaultReport {

@@ -31,6 +31,7 @@
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "net.hpp"
+#include "proc_usage.hpp"
 
 using namespace std::chrono_literals;
 using namespace pgv::testing;
@@ -46,15 +47,6 @@ constexpr long kRssMarginKib = 20 * 1024;
 
 double since(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
-}
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // A raw, non-blocking TCP connection to the agent on 127.0.0.1.

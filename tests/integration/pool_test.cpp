@@ -90,7 +90,7 @@ TEST_CASE("an exhausted pool blocks for its timeout, then fails and counts it",
     FAIL("acquired from an exhausted pool");
   } catch (const pgv::pg::Error& e) {
     CHECK(e.phase() == pgv::pg::Phase::acquire);
-    CHECK(e.reason() == "timeout");
+    CHECK(e.reason_label() == "timeout");
     CHECK_THAT(e.what(), Catch::Contains("pool exhausted"));
   }
   const auto waited = Clock::now() - start;
@@ -273,7 +273,7 @@ TEST_CASE("pre-ping against a frozen server fails at the deadline", "[pool][inte
     FAIL("pre-ping passed on a frozen server");
   } catch (const pgv::pg::Error& e) {
     CHECK(e.phase() == pgv::pg::Phase::pre_ping);
-    CHECK(e.reason() == "timeout");
+    CHECK(e.reason_label() == "timeout");
   }
   CHECK(Clock::now() - start < 500ms);
   cluster.thaw();
@@ -292,7 +292,7 @@ TEST_CASE("a failed connect gives its slot back", "[pool][integration]") {
       FAIL("connected to a closed port");
     } catch (const pgv::pg::Error& e) {
       CHECK(e.phase() == pgv::pg::Phase::connect);
-      CHECK(e.reason() == "refused");
+      CHECK(e.reason_label() == "refused");
     }
   }
   CHECK(pool.stats().in_use == 0);
@@ -347,7 +347,7 @@ TEST_CASE("closing the pool fails waiters and closes every connection", "[pool][
     try {
       pool.acquire_blocking();
     } catch (const pgv::pg::Error& e) {
-      waiter_reason = e.reason();
+      waiter_reason = e.reason_label();
     }
   });
   REQUIRE(eventually([&] { return pool.stats().waiting == 1; }));

@@ -31,7 +31,7 @@ TEST_CASE("an SQL error carries its SQLSTATE and leaves the connection usable",
     FAIL("query on a missing table succeeded");
   } catch (const Error& e) {
     CHECK(e.sqlstate() == "42P01");
-    CHECK(e.reason() == "sqlstate_42");
+    CHECK(e.reason_label() == "sqlstate_42");
     CHECK(e.connection_usable());
     CHECK(e.backend_pid() == conn.backend_pid());
   }
@@ -48,7 +48,7 @@ TEST_CASE("a query past its deadline times out and is cancelled on the server",
     query(conn, "SELECT pg_sleep(10)", 200ms);
     FAIL("pg_sleep(10) finished inside 200 ms");
   } catch (const Error& e) {
-    CHECK(e.reason() == "timeout");
+    CHECK(e.reason_label() == "timeout");
     CHECK(e.phase() == pgv::pg::Phase::query);
     CHECK(e.backend_pid() == pid);
     CHECK_FALSE(e.connection_usable());
@@ -77,7 +77,7 @@ TEST_CASE("the server's statement_timeout is reported as a timeout", "[pg][integ
     FAIL("statement_timeout did not fire");
   } catch (const Error& e) {
     CHECK(e.sqlstate() == "57014");
-    CHECK(e.reason() == "timeout");
+    CHECK(e.reason_label() == "timeout");
     CHECK(e.connection_usable());
   }
 }
@@ -98,7 +98,7 @@ TEST_CASE("a terminated backend is reported as shutdown and the connection unusa
     query(conn, "SELECT 1");
     FAIL("query on a terminated backend succeeded");
   } catch (const Error& e) {
-    CHECK(e.reason() == "shutdown");
+    CHECK(e.reason_label() == "shutdown");
     CHECK_FALSE(e.connection_usable());
   }
 }

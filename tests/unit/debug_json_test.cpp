@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "http/landing_page.hpp"
+
 using namespace std::chrono_literals;
 using pgv::Clock;
 using pgv::http::failures_json;

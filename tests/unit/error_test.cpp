@@ -4,31 +4,40 @@
 
 using pgv::pg::classify;
 using pgv::pg::parse_verbose_message;
+using pgv::pg::Reason;
+
+namespace {
+
+// The label a classified failure gets, as metrics and traces spell it.
+std::string label(std::string_view sqlstate, std::string_view message) {
+  return pgv::pg::reason_label(classify(sqlstate, message), sqlstate);
+}
+
+}  // namespace
 
 TEST_CASE("SQLSTATEs map to the bounded reason set", "[error]") {
-  CHECK(classify("53300", "") == "too_many_connections");
-  CHECK(classify("28P01", "") == "auth");
-  CHECK(classify("28000", "") == "auth");
-  CHECK(classify("57P01", "") == "shutdown");
-  CHECK(classify("57P03", "") == "shutdown");
-  CHECK(classify("57014", "") == "timeout");
-  CHECK(classify("3D000", "") == "sqlstate_3D");
-  CHECK(classify("42P01", "") == "sqlstate_42");
+  CHECK(label("53300", "") == "too_many_connections");
+  CHECK(label("28P01", "") == "auth");
+  CHECK(label("28000", "") == "auth");
+  CHECK(label("57P01", "") == "shutdown");
+  CHECK(label("57P03", "") == "shutdown");
+  CHECK(label("57014", "") == "timeout");
+  CHECK(label("3D000", "") == "sqlstate_3D");
+  CHECK(label("42P01", "") == "sqlstate_42");
 }
 
 TEST_CASE("libpq's client-side messages map to reasons", "[error]") {
-  CHECK(classify("", "connection to server at \"127.0.0.1\", port 1 failed: Connection refused") ==
+  CHECK(label("", "connection to server at \"127.0.0.1\", port 1 failed: Connection refused") ==
         "refused");
-  CHECK(classify("",
-                 "connection to server on socket \"/x/.s.PGSQL.5432\" failed: No such file or "
-                 "directory") == "refused");
-  CHECK(classify("", "fe_sendauth: no password supplied") == "auth");
-  CHECK(classify("", "server closed the connection unexpectedly") == "shutdown");
-  CHECK(classify("", "could not translate host name \"nope\" to address") == "dns");
-  CHECK(classify("", "SSL error: certificate verify failed") == "tls");
-  CHECK(classify("", "server certificate for \"localhost\" does not match host name \"db\"") ==
-        "tls");
-  CHECK(classify("", "something new") == "other");
+  CHECK(label("",
+              "connection to server on socket \"/x/.s.PGSQL.5432\" failed: No such file or "
+              "directory") == "refused");
+  CHECK(label("", "fe_sendauth: no password supplied") == "auth");
+  CHECK(label("", "server closed the connection unexpectedly") == "shutdown");
+  CHECK(label("", "could not translate host name \"nope\" to address") == "dns");
+  CHECK(label("", "SSL error: certificate verify failed") == "tls");
+  CHECK(label("", "server certificate for \"localhost\" does not match host name \"db\"") == "tls");
+  CHECK(label("", "something new") == "other");
 }
 
 TEST_CASE("verbose messages give up their SQLSTATE and lose the source location", "[error]") {
@@ -63,4 +72,16 @@ TEST_CASE("server messages in another encoding become valid UTF-8", "[error]") {
   const auto parsed = parse_verbose_message("FATAL:  28P01: Passwort f\xFCr Benutzer falsch\n");
   CHECK(parsed.sqlstate == "28P01");
   CHECK(parsed.text.find('\xFC') == std::string::npos);
+}
+
+TEST_CASE("reasons are an enum whose labels keep their spelling", "[error]") {
+  CHECK(classify("3D000", "") == Reason::sqlstate);
+  CHECK(classify("", "fe_sendauth: no password supplied") == Reason::auth);
+  CHECK(pgv::pg::to_string(Reason::too_many_connections) == "too_many_connections");
+  CHECK(pgv::pg::reason_label(Reason::sqlstate, "42P01") == "sqlstate_42");
+  CHECK(pgv::pg::reason_label(Reason::dns, "") == "dns");
+  for (Reason r : pgv::pg::kReasons) {
+    INFO(pgv::pg::to_string(r));
+    CHECK_FALSE(pgv::pg::describe_reason(pgv::pg::reason_label(r, "08006")).empty());
+  }
 }

@@ -8,7 +8,6 @@
 
 using namespace std::chrono_literals;
 using pgv::Clock;
-using pgv::http::describe_reason;
 using pgv::http::Endpoint;
 using pgv::http::evaluate;
 using pgv::http::evaluate_liveness;
@@ -16,6 +15,7 @@ using pgv::http::evaluate_role;
 using pgv::http::render_json;
 using pgv::http::render_text;
 using pgv::http::Report;
+using pgv::pg::describe_reason;
 using pgv::telemetry::CheckState;
 using pgv::telemetry::Liveness;
 using pgv::telemetry::Snapshot;

@@ -89,7 +89,7 @@ ProbeResult result(const std::string& probe, bool ok) {
   if (probe == "activity" && ok) r.activity = std::make_shared<const ActivityDigest>(digest());
   if (!ok) {
     pgv::pg::Error::Details d;
-    d.reason = "refused";
+    d.reason = pgv::pg::Reason::refused;
     r.error = d;
   }
   return r;

@@ -51,7 +51,10 @@ ProbeResult failure(const std::string& probe, std::string reason, std::string sq
   r.add_phase("connect", 0.029);
   Error::Details d;
   d.phase = Phase::connect;
-  d.reason = std::move(reason);
+  d.reason = pgv::pg::Reason::other;
+  for (pgv::pg::Reason known : pgv::pg::kReasons) {
+    if (pgv::pg::reason_label(known, sqlstate) == reason) d.reason = known;
+  }
   d.sqlstate = std::move(sqlstate);
   d.backend_pid = backend_pid;
   r.error = d;
@@ -185,7 +188,7 @@ TEST_CASE("a successful connectivity result sets up to 1 and the last success", 
   CHECK(c.reason.empty());
   CHECK(c.phase.empty());
   CHECK(c.message.empty());
-  CHECK(state->fresh(c, Clock::now()));
+  CHECK(state->fresh("connectivity", c, Clock::now()));
   // The failure stays counted.
   CHECK(sample(hub,
                "pgvitals_probe_failures_total{probe=\"connectivity\",reason=\"refused\","
@@ -278,4 +281,28 @@ TEST_CASE("record_cycle publishes the pool stats to state and metrics", "[record
   CHECK(sample(hub, "pgvitals_scheduler_lag_seconds_count{target=\"db\"}") == 1.0);
   const auto last = sample(hub, "pgvitals_scheduler_last_cycle_timestamp_seconds{target=\"db\"}");
   CHECK(last >= before_unix - 1);
+}
+
+TEST_CASE("one freshness rule: two periods plus a timeout, new_connection on its own spacing",
+          "[recorder][freshness]") {
+  pgv::telemetry::TargetState t;
+  t.interval_seconds = 1;
+  t.timeout_seconds = 0.5;
+  CHECK(t.max_age_seconds("connectivity") == Approx(2.5));
+  CHECK(t.max_age_seconds("activity") == Approx(2.5));
+  // new_connection runs at most every 5 s, however short the interval.
+  CHECK(t.max_age_seconds("new_connection") == Approx(10.5));
+  t.interval_seconds = 30;
+  CHECK(t.max_age_seconds("new_connection") == Approx(60.5));
+
+  pgv::telemetry::CheckState c;
+  c.ok = true;
+  const auto now = Clock::now();
+  c.last_success = now - std::chrono::seconds(40);
+  CHECK(t.fresh("connectivity", c, now));
+  c.last_success = now - std::chrono::seconds(61);
+  CHECK_FALSE(t.fresh("new_connection", c, now));
+  c.ok = false;
+  c.last_success = now;
+  CHECK_FALSE(t.fresh("connectivity", c, now));
 }
