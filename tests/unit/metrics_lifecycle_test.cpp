@@ -122,9 +122,9 @@ TEST_CASE("failure counters of the common reasons exist at 0 for every enabled p
   const std::string text = m.serialize();
   INFO(text);
   for (const std::string probe : {"connectivity", "activity"}) {
-    for (std::string_view reason : pgv::telemetry::kCommonFailureReasons) {
+    for (pgv::pg::Reason reason : pgv::telemetry::kCommonFailureReasons) {
       CHECK(has_sample(text, "pgvitals_probe_failures_total{probe=\"" + probe + "\",reason=\"" +
-                                 std::string(reason) + "\",target=\"db\"} 0"));
+                                 std::string(pgv::pg::to_string(reason)) + "\",target=\"db\"} 0"));
     }
   }
   // Bounded: a probe that is not enabled has none, rarer reasons appear only when they occur.
