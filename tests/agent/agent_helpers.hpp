@@ -37,29 +37,6 @@ inline double metric_value(const std::string& exposition, const std::string& met
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-// Bytes received but not yet read on the TCP sockets bound to local `port`, plus
-// connections waiting to be accepted there (/proc/net/tcp{,6}). Against a frozen server:
-// what a client sent that nobody will read until the thaw.
-inline long unread_at_port(int port) {
-  long total = 0;
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state, queues;  // queues: tx_queue:rx_queue, hex
-      if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
-      const auto colon = local.rfind(':');
-      const auto sep = queues.find(':');
-      if (colon == std::string::npos || sep == std::string::npos) continue;
-      if (std::stoi(local.substr(colon + 1), nullptr, 16) != port) continue;
-      total += std::stol(queues.substr(sep + 1), nullptr, 16);
-    }
-  }
-  return total;
-}
-
 inline int agent_sessions(PgCluster& cluster) {
   return std::stoi(std::string(
       cluster.admin("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgvitals'")

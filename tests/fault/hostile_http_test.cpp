@@ -266,6 +266,16 @@ std::string random_bytes(std::mt19937& rng, std::size_t n) {
   return out;
 }
 
+// Enough pipelined /metrics requests for 8 MB of answers, more than socket buffers hold:
+// a client that sends them and reads nothing stalls the agent's writes.
+std::string metrics_pipeline(std::size_t metrics_size) {
+  std::string pipeline;
+  for (std::size_t answers = 0; answers < 8 * 1024 * 1024; answers += metrics_size) {
+    pipeline += "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  return pipeline;
+}
+
 }  // namespace
 
 TEST_CASE("random binary garbage on 200 connections: health answers, every one is dropped",
@@ -456,10 +466,7 @@ TEST_CASE("clients that never read a large /metrics answer are released by write
   REQUIRE(metrics_size > 4096);
   // Each client asks for /metrics many times over (8 MB of answers, more than socket
   // buffers hold) with a tiny receive window, and reads nothing: the agent's writes stall.
-  std::string pipeline;
-  for (std::size_t answers = 0; answers < 8 * 1024 * 1024; answers += metrics_size) {
-    pipeline += "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  }
+  const std::string pipeline = metrics_pipeline(metrics_size);
   constexpr int kClients = 4;
   std::vector<Socket> clients;
   for (int i = 0; i < kClients; ++i) {
@@ -678,18 +685,9 @@ int raw_status(int port, const std::string& path, std::string* wire = nullptr) {
 // The send queues (bytes written, not yet acknowledged) of the server's established
 // sockets on `port`, from /proc/net/tcp.
 std::vector<long> send_queues(int port) {
-  std::ifstream tcp("/proc/net/tcp");
-  std::string line;
-  std::getline(tcp, line);  // header
   std::vector<long> out;
-  while (std::getline(tcp, line)) {
-    std::istringstream in(line);
-    std::string slot, local, remote, state, queues;
-    in >> slot >> local >> remote >> state >> queues;
-    const auto colon = local.find(':');
-    if (colon == std::string::npos || state != "01") continue;
-    if (std::stoi(local.substr(colon + 1), nullptr, 16) != port) continue;
-    out.push_back(std::stol(queues.substr(0, queues.find(':')), nullptr, 16));
+  for (const TcpSocket& s : tcp_sockets()) {
+    if (s.local_port == port && s.established) out.push_back(s.send_queue);
   }
   return out;
 }
@@ -743,10 +741,7 @@ TEST_CASE("at the cap, clients stalled in writes make room for a health probe",
   Target t("http: {max_connections: 64, threads: 1, write_timeout: 60s}\n");
   const std::size_t metrics_size = t.agent().get("/metrics").body.size();
   REQUIRE(metrics_size > 4096);
-  std::string pipeline;
-  for (std::size_t answers = 0; answers < 8 * 1024 * 1024; answers += metrics_size) {
-    pipeline += "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  }
+  const std::string pipeline = metrics_pipeline(metrics_size);
   std::vector<Socket> clients;
   for (int i = 0; i < kCap; ++i) {
     clients.emplace_back(t.port(), 4096);

@@ -62,19 +62,31 @@ int open_fd_count() {
   return count;
 }
 
-int established_on(int port) {
+std::vector<TcpSocket> tcp_sockets() {
+  std::vector<TcpSocket> out;
   std::ifstream tcp("/proc/net/tcp");
   std::string line;
   std::getline(tcp, line);  // header
-  int count = 0;
   while (std::getline(tcp, line)) {
     std::istringstream in(line);
-    std::string slot, local, remote, state;
-    in >> slot >> local >> remote >> state;
-    const auto colon = local.find(':');
-    if (colon == std::string::npos) continue;
-    if (std::stoi(local.substr(colon + 1), nullptr, 16) == port && state == "01") ++count;
+    std::string slot, local, remote, state, queues;  // queues: tx_queue:rx_queue, hex
+    if (!(in >> slot >> local >> remote >> state >> queues)) continue;
+    const auto colon = local.rfind(':');
+    const auto sep = queues.find(':');
+    if (colon == std::string::npos || sep == std::string::npos) continue;
+    TcpSocket s;
+    s.local_port = std::stoi(local.substr(colon + 1), nullptr, 16);
+    s.established = state == "01";
+    s.send_queue = std::stol(queues.substr(0, sep), nullptr, 16);
+    s.receive_queue = std::stol(queues.substr(sep + 1), nullptr, 16);
+    out.push_back(s);
   }
+  return out;
+}
+
+int established_on(int port) {
+  int count = 0;
+  for (const TcpSocket& s : tcp_sockets()) count += s.local_port == port && s.established;
   return count;
 }
 
