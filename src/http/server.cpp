@@ -7,19 +7,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "async/awaitables.hpp"
+#include "http/exchange.hpp"
 #include "log/log.hpp"
 
 namespace pgv::http {
 namespace {
 
 constexpr int kMaxRequestsPerConnection = 1000;
-constexpr std::size_t kCoalesceBytes = 64 * 1024;
 
 int open_listener(const std::string& host, int port, int* bound_port) {
   addrinfo hints{};
@@ -185,84 +184,57 @@ void HttpServer::admit(Worker& worker, int fd) {
   });
 }
 
+void HttpServer::mark(Worker& worker, std::uint64_t id, bool busy) {
+  auto it = worker.connections.find(id);
+  if (it == worker.connections.end()) return;
+  it->second.busy = busy;
+  (busy ? it->second.busy_since : it->second.waiting_since) = Clock::now();
+}
+
+Response HttpServer::answer(const Request& request) const {
+  try {
+    return router_.handle(request);
+  } catch (const std::exception& e) {
+    logging::log(logging::LogLevel::error, "http handler failed",
+                 {{"path", request.path}, {"error", e.what()}});
+    Response response;
+    response.status = 500;
+    response.body = "internal error\n";
+    return response;
+  }
+}
+
 async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
   const config::HttpLimits& limits = config_.http;
   try {
     Stream stream(fd, tls_.get());
     co_await stream.handshake(Clock::now() + limits.read_timeout);
     std::string buffer;
-    std::array<char, 4096> chunk{};
     for (int served = 0; served < kMaxRequestsPerConnection; ++served) {
       // The first request must come within read_timeout; later ones may idle for the
       // keep-alive timeout first. Either way the whole head has one deadline.
       const Deadline deadline =
           Clock::now() + (served == 0 ? limits.read_timeout : limits.keep_alive_timeout);
       Request request;
-      ParseResult parsed;
-      for (;;) {
-        parsed = parse_request_head(buffer, limits.max_request_bytes, request);
-        if (parsed.status != ParseStatus::incomplete) break;
-        const std::size_t n = co_await stream.read_some(chunk.data(), chunk.size(), deadline);
-        if (n == 0) co_return;  // the client closed between requests
-        buffer.append(chunk.data(), n);
-      }
-      if (auto it = worker.connections.find(id); it != worker.connections.end()) {
-        it->second.busy = true;
-        it->second.busy_since = Clock::now();
-      }
+      const ParseResult parsed =
+          co_await read_head(stream, buffer, limits.max_request_bytes, deadline, request);
+      if (parsed.status == ParseStatus::incomplete) co_return;  // closed between requests
+      mark(worker, id, true);
       const Deadline write_deadline = Clock::now() + limits.write_timeout;
-      if (parsed.status != ParseStatus::complete) {
-        Response r;
-        r.status = parsed.status == ParseStatus::too_large ? 431 : 400;
-        r.body = (parsed.error.empty() ? std::string("bad request") : parsed.error) + "\n";
-        const std::string wire = serialize(r, false, false);
-        co_await stream.write_all(wire, write_deadline);
-        co_return;
-      }
-      if (request.content_length > limits.max_request_bytes) {
-        Response r;
-        r.status = 413;
-        r.body = "request body too large\n";
-        const std::string wire = serialize(r, false, false);
-        co_await stream.write_all(wire, write_deadline);
+      const std::optional<Response> refused = refusal(parsed, request, limits);
+      if (refused) {
+        co_await send(stream, *refused, false, false, write_deadline);
         co_return;
       }
       buffer.erase(0, parsed.consumed);
-      // No endpoint takes a body; read and drop one that fits the limit.
-      while (buffer.size() < request.content_length) {
-        const std::size_t n = co_await stream.read_some(chunk.data(), chunk.size(), deadline);
-        if (n == 0) co_return;
-        buffer.append(chunk.data(), n);
-      }
-      buffer.erase(0, request.content_length);
+      const bool whole = co_await drop_body(stream, buffer, request.content_length, deadline);
+      if (!whole) co_return;
 
-      Response response;
-      try {
-        response = router_.handle(request);
-      } catch (const std::exception& e) {
-        logging::log(logging::LogLevel::error, "http handler failed",
-                     {{"path", request.path}, {"error", e.what()}});
-        response.status = 500;
-        response.body = "internal error\n";
-      }
+      const Response response = answer(request);
       const bool keep_alive = request.keep_alive && served + 1 < kMaxRequestsPerConnection;
-      // Small answers go out in one write; a large payload (a fleet's /metrics is
-      // megabytes) follows its headers without being copied into one buffer first.
-      const bool head_only = request.method == "HEAD";
-      const std::string_view payload = response.payload();
-      if (head_only || payload.size() <= kCoalesceBytes) {
-        const std::string wire = serialize(response, keep_alive, head_only);
-        co_await stream.write_all(wire, write_deadline);
-      } else {
-        const std::string head = serialize_head(response, keep_alive);
-        co_await stream.write_all(head, write_deadline);
-        co_await stream.write_all(payload, write_deadline);
-      }
+      co_await send(stream, response, keep_alive, request.method == "HEAD", write_deadline);
       if (!keep_alive) co_return;
-      if (auto it = worker.connections.find(id); it != worker.connections.end()) {
-        it->second.busy = false;
-        it->second.waiting_since = Clock::now();
-      }
+      mark(worker, id, false);
       // A client that pipelines requests and reads fast never makes a read or write wait,
       // so without this it would keep the loop to itself while health checks queue.
       const async::Outcome turn = co_await async::sleep_until(Clock::now());

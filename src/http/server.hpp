@@ -57,6 +57,10 @@ class HttpServer {
   void admit(Worker& worker, int fd);
   bool evict(Worker& worker);
   async::Task<void> serve(Worker& worker, std::uint64_t id, int fd);
+  // Busy from a complete request head to the end of its answer; eviction spares busy ones.
+  static void mark(Worker& worker, std::uint64_t id, bool busy);
+  // The router's answer, or a 500 when a handler throws.
+  Response answer(const Request& request) const;
 
   const config::AgentConfig config_;
   const Router router_;

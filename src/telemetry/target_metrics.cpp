@@ -1,7 +1,7 @@
 // TargetMetrics: one target's series, and which of them may be shown.
-#include <utility>
+#include "telemetry/target_metrics.hpp"
 
-#include "telemetry/metrics.hpp"
+#include <utility>
 
 namespace pgv::telemetry {
 namespace {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "telemetry/failures.hpp"
-#include "telemetry/metrics.hpp"
 #include "telemetry/state.hpp"
+#include "telemetry/target_metrics.hpp"
 
 namespace pgv::telemetry {
 

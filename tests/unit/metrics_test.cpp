@@ -1,4 +1,4 @@
-#include "telemetry/metrics.hpp"
+#include "telemetry/target_metrics.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>

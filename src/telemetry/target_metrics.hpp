@@ -1,0 +1,120 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "telemetry/metrics.hpp"
+
+namespace pgv::telemetry {
+
+// One target's series. Created when the target is added; the destructor removes every
+// series it created, so a removed target leaves nothing stale behind. Also the pool's
+// observer: connection events become counters and histograms as they happen.
+class TargetMetrics final : public pool::PoolObserver {
+ public:
+  // `required` is exported on pgvitals_target_info; every probe in `probes` gets its
+  // failure counters for kCommonFailureReasons at 0.
+  TargetMetrics(Metrics& metrics, std::string target,
+                const std::map<std::string, std::string>& labels, bool required = true,
+                const std::vector<std::string>& probes = {});
+  ~TargetMetrics() override;
+  TargetMetrics(const TargetMetrics&) = delete;
+  TargetMetrics& operator=(const TargetMetrics&) = delete;
+  TargetMetrics(TargetMetrics&&) = delete;
+  TargetMetrics& operator=(TargetMetrics&&) = delete;
+
+  prometheus::Gauge& up() { return up_; }
+  prometheus::Histogram& probe_duration(const std::string& probe);
+  prometheus::Counter& probe_failures(const std::string& probe, const std::string& reason);
+  prometheus::Gauge& probe_last_success(const std::string& probe);
+  prometheus::Gauge& connect_phase(const std::string& phase);
+  prometheus::Histogram& connect_duration() { return connect_duration_; }
+  void set_pool(const pool::PoolStats& stats);
+  void set_server(int max_connections, int reserved, bool in_recovery, int version_num);
+  void set_in_recovery(bool in_recovery);
+  // The activity-derived gauges (connections by state and application, saturation, ages,
+  // blocked, waiting, lock wait) describe one moment: they are shown from a successful
+  // activity probe until `valid_until`, and removed by clear_activity() or at the first
+  // rendering after that, so a stale value is never exported. The next set brings them back.
+  void set_activity(const probes::ActivityDigest& activity,
+                    Clock::time_point valid_until = Clock::time_point::max());
+  void clear_activity();
+  void expire(Clock::time_point now);
+  bool has_activity();
+  prometheus::Gauge& last_cycle() { return last_cycle_; }
+  prometheus::Histogram& schedule_lag() { return schedule_lag_; }
+
+  // pool::PoolObserver
+  void on_connect(const pg::ConnectTiming& timing) override;
+  void on_acquire(double seconds) override;
+  void on_timeout() override;
+  void on_close(pool::CloseReason reason) override;
+
+ private:
+  template <class T, class... Args>
+  T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
+  // A family whose label values come and go (states, applications, wait types): each
+  // update replaces the whole set, so a name that left the top N leaves no series behind.
+  struct GaugeSet {
+    prometheus::Family<prometheus::Gauge>* family;
+    std::string label;
+    std::map<std::string, prometheus::Gauge*> series;
+  };
+  void replace(GaugeSet& set, const std::map<std::string, double>& values);  // mutex_ held
+  void clear_activity_locked();
+  prometheus::Gauge& activity_gauge(prometheus::Gauge*& slot,
+                                    prometheus::Family<prometheus::Gauge>& family);  // mutex_ held
+
+  prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot,
+                                prometheus::Family<prometheus::Gauge>& family);
+  template <class T, class... Args>
+  T& lazy(std::map<std::string, T*>& cache, const std::string& key, prometheus::Family<T>& family,
+          prometheus::Labels labels, Args&&... args);
+
+  Metrics& metrics_;
+  const std::string target_;
+  std::mutex mutex_;  // guards the lazily grown caches, the tracked list, the activity series
+  std::vector<std::function<void()>> removers_;
+  std::map<std::string, prometheus::Histogram*> durations_;
+  std::map<std::string, prometheus::Counter*> failures_;
+  std::map<std::string, prometheus::Gauge*> last_success_;
+  std::map<std::string, prometheus::Gauge*> connect_phases_;
+
+  prometheus::Gauge& up_;
+  prometheus::Histogram& connect_duration_;
+  prometheus::Gauge& pool_idle_;
+  prometheus::Gauge& pool_in_use_;
+  prometheus::Gauge& pool_max_;
+  prometheus::Gauge& pool_waiting_;
+  prometheus::Gauge& pool_saturation_;
+  prometheus::Histogram& pool_acquire_;
+  prometheus::Counter& pool_timeouts_;
+  prometheus::Counter& pool_opened_;
+  std::map<pool::CloseReason, prometheus::Counter*> pool_closed_;
+  // Server series appear once a probe has read them, never as a misleading 0 before.
+  // Settings-derived ones stay once read: they change only with a server restart, and
+  // connectivity keeps in_recovery current.
+  prometheus::Gauge* server_max_connections_ = nullptr;
+  prometheus::Gauge* server_reserved_ = nullptr;
+  prometheus::Gauge* server_in_recovery_ = nullptr;
+  prometheus::Gauge* server_version_ = nullptr;
+  // Activity-derived ones: present only while the activity result is valid. Not in
+  // removers_: they come and go.
+  prometheus::Gauge* server_saturation_ = nullptr;
+  prometheus::Gauge* oldest_transaction_ = nullptr;
+  prometheus::Gauge* oldest_idle_in_transaction_ = nullptr;
+  prometheus::Gauge* longest_query_ = nullptr;
+  prometheus::Gauge* blocked_sessions_ = nullptr;
+  prometheus::Gauge* longest_lock_wait_ = nullptr;
+  Clock::time_point activity_valid_until_{};
+  prometheus::Gauge& last_cycle_;
+  prometheus::Histogram& schedule_lag_;
+  GaugeSet by_state_;
+  GaugeSet by_application_;
+  GaugeSet waiting_;
+};
+
+}  // namespace pgv::telemetry
