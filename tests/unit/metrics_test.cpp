@@ -1,5 +1,3 @@
-#include "telemetry/target_metrics.hpp"
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "telemetry/target_metrics.hpp"
 
 using pgv::telemetry::Metrics;
 using pgv::telemetry::TargetMetrics;
