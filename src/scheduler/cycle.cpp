@@ -3,6 +3,7 @@
 #include "async/awaitables.hpp"
 #include "config/probe_catalog.hpp"
 #include "pg/error.hpp"
+#include "scheduler/cadence.hpp"
 
 namespace pgv::scheduler {
 
@@ -36,23 +37,16 @@ async::Task<void> run_cycle(TargetRuntime& target, bool every_probe) {
 }
 
 async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::duration first_delay) {
-  const Clock::duration interval = target->config.interval;
-  Clock::time_point next = Clock::now() + first_delay;
-  Clock::time_point due = next;  // when the cycle should have started
+  Cadence cadence(Clock::now(), first_delay, target->config.interval);
   for (;;) {
     // Bound to a local first: GCC 12 miscompiles co_await inside an if condition in a loop.
-    const async::Outcome woke = co_await async::sleep_until(next);
+    const async::Outcome woke = co_await async::sleep_until(cadence.next());
     if (woke == async::Outcome::cancelled) co_return;
-    // Measured against the schedule, not against `next`: a cycle that starts at once after
-    // an overrun is as late as the overrun made it.
-    const double lag = seconds_between(due, Clock::now());
+    const double lag = cadence.lag(Clock::now());
     co_await run_cycle(*target, false);
     target->recorder->record_cycle(lag, target->pool.stats());
     ++target->cycle;
-    // An overrun cycle is followed at once (its lag is recorded) rather than skipping a
-    // tick: a gap of a whole interval would age /healthz needlessly.
-    due = next + interval;
-    next = std::max(due, Clock::now());
+    cadence.finished(Clock::now());
   }
 }
 

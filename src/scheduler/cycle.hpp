@@ -13,8 +13,7 @@ namespace pgv::scheduler {
 // ignores due().
 async::Task<void> run_cycle(TargetRuntime& target, bool every_probe);
 
-// Cycles forever at the target's interval, phase-locked to its first start; a cycle
-// that overruns is followed at once. Ends when cancelled.
+// Cycles forever on the target's Cadence. Ends when cancelled.
 async::Task<void> run_schedule(std::shared_ptr<TargetRuntime> target, Clock::duration first_delay);
 
 }  // namespace pgv::scheduler

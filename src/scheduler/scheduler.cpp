@@ -5,6 +5,7 @@
 #include "async/awaitables.hpp"
 #include "config/loader.hpp"
 #include "log/log.hpp"
+#include "scheduler/cadence.hpp"
 #include "scheduler/cycle.hpp"
 #include "scheduler/target_runtime.hpp"
 
@@ -62,7 +63,7 @@ void Scheduler::apply(const config::AgentConfig& config) {
 
   // Stop what is gone or changed, and wait: a replacement must not share series or state
   // with the target it replaces.
-  std::vector<std::shared_future<void>> stopping;
+  std::vector<std::pair<std::string, std::shared_future<void>>> stopping;
   for (auto it = targets_.begin(); it != targets_.end();) {
     auto w = wanted.find(it->first);
     if (w != wanted.end() && w->second == it->second.fingerprint) {
@@ -73,10 +74,17 @@ void Scheduler::apply(const config::AgentConfig& config) {
                  w == wanted.end() ? "target removed" : "target changed, restarting",
                  {{"target", it->first}});
     workers_[it->second.worker]->loop.cancel_scope(it->second.scope);
-    stopping.push_back(it->second.finished);
+    stopping.emplace_back(it->first, it->second.finished);
     it = targets_.erase(it);
   }
-  for (auto& f : stopping) f.wait_for(kStopWait);
+  // However long it takes: a loop is never blocked, so a cancelled target ends within a
+  // turn of its loop, and a replacement started before that would share its series.
+  for (auto& [name, finished] : stopping) {
+    while (finished.wait_for(kStopWait) != std::future_status::ready) {
+      logging::log(logging::LogLevel::warn, "stopped target has not finished; reload waits",
+                   {{"target", name}});
+    }
+  }
 
   for (const auto& target : config.targets) {
     if (targets_.contains(target.name)) continue;
@@ -97,20 +105,15 @@ void Scheduler::start_target(const config::TargetConfig& target, const config::A
   running.fingerprint = fingerprint(target, config);
   running.worker = hash % workers_.size();
   running.scope = async::new_scope();
-  // One target probes at once; many spread their first cycles over one interval by a
-  // stable offset, so a fleet does not stampede at start-up or after every restart.
-  const Clock::duration first_delay =
-      target_count <= 1 ? Clock::duration::zero()
-                        : std::chrono::duration_cast<Clock::duration>(target.interval) *
-                              static_cast<long>(hash % 10'000) / 10'000;
-
+  const Clock::duration delay = first_delay(
+      target.name, std::chrono::duration_cast<Clock::duration>(target.interval), target_count);
   auto runtime = std::make_shared<TargetRuntime>(telemetry_, target, config, std::move(params));
   auto finished = std::make_shared<std::promise<void>>();
   running.finished = finished->get_future().share();
   async::EventLoop& loop = workers_[running.worker]->loop;
   const async::Scope scope = running.scope;
   const std::string name = target.name;
-  loop.spawn(run_schedule(std::move(runtime), first_delay), scope,
+  loop.spawn(run_schedule(std::move(runtime), delay), scope,
              [&loop, scope, finished, name](std::exception_ptr error) {
                if (error) {
                  try {
