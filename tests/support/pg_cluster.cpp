@@ -25,6 +25,7 @@
 #include "pg/connect.hpp"
 #include "pg/conninfo.hpp"
 #include "pg/query.hpp"
+#include "pg_versions.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -135,28 +136,27 @@ TestCa::Issued TestCa::issue(const std::string& name, const std::string& common_
   return out;
 }
 
-std::string pg_bindir() {
-  if (const char* env = std::getenv("PGVITALS_PG_BINDIR")) return env;
-  std::string best;
-  if (fs::exists("/usr/lib/postgresql")) {
-    for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql")) {
-      const fs::path bin = entry.path() / "bin";
-      if (fs::exists(bin / "postgres") && bin.string() > best) best = bin.string();
-    }
+namespace {
+
+// A template left by another server version (PGVITALS_PG_BINDIR changed, say) would not
+// start: say so rather than fail in postgres' log.
+std::string checked_template(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "PG_VERSION");
+  int found = 0;
+  in >> found;
+  if (found != server_major()) {
+    throw std::runtime_error("template " + dir + " is PostgreSQL " + std::to_string(found) +
+                             ", the server is " + std::to_string(server_major()) +
+                             ": remove the template");
   }
-  if (best.empty())
-    throw std::runtime_error("no PostgreSQL server found: run scripts/install-deps");
-  return best;
+  return dir;
 }
 
+}  // namespace
+
 std::string ensure_template() {
-  std::string dir;
-  if (const char* env = std::getenv("PGVITALS_PG_TEMPLATE")) {
-    dir = env;
-  } else {
-    dir = "/tmp/pgvitals-pg-template-" + std::to_string(::getuid());
-  }
-  if (fs::exists(fs::path(dir) / "PG_VERSION")) return dir;
+  const std::string dir = template_dir();
+  if (fs::exists(fs::path(dir) / "PG_VERSION")) return checked_template(dir);
 
   const std::string lock_path = dir + ".lock";
   const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
@@ -168,9 +168,20 @@ std::string ensure_template() {
       fs::remove_all(staging);
       fs::create_directories(staging);
       chown_to_server_user(staging);
-      run_command({pg_bindir() + "/initdb", "-D", staging, "--no-sync", "-A", "trust", "-U",
-                   "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"},
-                  kServerUser);
+      std::vector<std::string> initdb = {pg_bindir() + "/initdb",
+                                         "-D",
+                                         staging,
+                                         "--no-sync",
+                                         "-A",
+                                         "trust",
+                                         "-U",
+                                         "postgres",
+                                         "-E",
+                                         "UTF8",
+                                         "--locale=C"};
+      // Only quieter; 13's initdb does not know it.
+      if (server_major() >= 14) initdb.emplace_back("--no-instructions");
+      run_command(initdb, kServerUser);
       fs::remove_all(dir);
       fs::rename(staging, dir);
     }
@@ -181,7 +192,7 @@ std::string ensure_template() {
   }
   ::flock(lock_fd, LOCK_UN);
   ::close(lock_fd);
-  return dir;
+  return checked_template(dir);
 }
 
 PgCluster::PgCluster(ClusterOptions options)
@@ -189,17 +200,56 @@ PgCluster::PgCluster(ClusterOptions options)
   if (options_.hostssl_only && !options_.tls) {
     throw std::invalid_argument("ClusterOptions: hostssl_only needs tls");
   }
-  const std::string tmpl = ensure_template();
+  copy_data_from(ensure_template());
+  if (options_.tls) setup_tls();
+  write_hba();
+  start();
+}
+
+PgCluster::PgCluster(StandbyKey, const PgCluster& primary, const std::string& application_name)
+    : options_(primary.options_), password_(primary.password_), initialised_(true) {
+  // The primary's TLS files come along in the copy; a standby serves plain connections.
+  options_.tls = false;
+  options_.hostssl_only = false;
+  copy_data_from(primary.dir_);
+  write_hba();
+  std::ofstream(dir_ + "/standby.signal").close();
+  std::ofstream conf(dir_ + "/postgresql.auto.conf", std::ios::app);
+  // Over the primary's socket as the superuser, trusted there: no password in the file.
+  conf << "primary_conninfo = 'host=" << primary.dir_ << " port=" << primary.port_
+       << " user=postgres application_name=" << application_name << "'\n";
+  conf.close();
+  chown_to_server_user(dir_ + "/standby.signal");
+  start();
+}
+
+std::unique_ptr<PgCluster> PgCluster::standby_of(PgCluster& primary,
+                                                 const std::string& application_name) {
+  // A copy of a cleanly stopped primary is consistent without a base backup, which the
+  // matrix's server packages do not ship (and Debian's pg_basebackup 15 refuses newer
+  // servers). The primary comes back on its own port.
+  const bool was_running = primary.running();
+  primary.stop();
+  std::unique_ptr<PgCluster> standby;
+  try {
+    standby = std::make_unique<PgCluster>(StandbyKey{}, primary, application_name);
+  } catch (...) {
+    if (was_running) primary.start();
+    throw;
+  }
+  if (was_running) primary.start();
+  return standby;
+}
+
+void PgCluster::copy_data_from(const std::string& source) {
   char pattern[] = "/tmp/pgvitals-pg-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   chown_to_server_user(dir_);
-  // The copy keeps the template's owner (postgres) because it runs as that user.
-  run_command({"cp", "-a", tmpl + "/.", dir_ + "/"}, kServerUser);
+  // cp -a keeps every file's owner: postgres' data files, and the server log our own
+  // process opened (which postgres could not read to copy).
+  run_command({"cp", "-a", source + "/.", dir_ + "/"});
   ::chmod(dir_.c_str(), 0700);
-  if (options_.tls) setup_tls();
-  write_hba();
-  start();
 }
 
 void PgCluster::setup_tls() {
@@ -255,7 +305,10 @@ PgCluster::~PgCluster() {
 void PgCluster::write_hba() const {
   const std::string method = options_.password_auth ? "scram-sha-256" : "trust";
   std::ofstream hba(dir_ + "/pg_hba.conf", std::ios::trunc);
-  hba << "local all all trust\n";
+  // Replication over the socket, trusted like the superuser's own connections: standbys
+  // (standby_of) stream from it.
+  hba << "local all all trust\n"
+      << "local replication all trust\n";
   if (options_.tls) {
     // The client certificate says CN=pgvitals; pg_ident lets that name log in as certuser.
     hba << "hostssl all certuser 127.0.0.1/32 cert map=client_cert\n";
@@ -272,27 +325,14 @@ void PgCluster::write_hba() const {
 }
 
 void PgCluster::spawn() {
-  std::vector<std::string> args = {pg_bindir() + "/postgres",
-                                   "-D",
-                                   dir_,
-                                   "-c",
-                                   "port=" + std::to_string(port_),
-                                   "-c",
-                                   "listen_addresses=127.0.0.1",
-                                   "-c",
-                                   "unix_socket_directories=" + dir_,
-                                   "-c",
-                                   "max_connections=" + std::to_string(options_.max_connections),
-                                   "-c",
-                                   "fsync=off",
-                                   "-c",
-                                   "synchronous_commit=off",
-                                   "-c",
-                                   "full_page_writes=off",
-                                   "-c",
-                                   "shared_buffers=16MB",
-                                   "-c",
-                                   "log_min_messages=warning"};
+  std::vector<std::string> args = {
+      pg_bindir() + "/postgres", "-D", dir_, "-c", "port=" + std::to_string(port_), "-c",
+      "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir_, "-c",
+      "max_connections=" + std::to_string(options_.max_connections), "-c", "fsync=off", "-c",
+      "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "shared_buffers=16MB", "-c",
+      "log_min_messages=warning",
+      // 13 still defaults to md5; the loopback rule wants SCRAM.
+      "-c", "password_encryption=scram-sha-256"};
   if (options_.tls) {
     args.insert(args.end(), {"-c", "ssl=on", "-c", "ssl_cert_file=" + dir_ + "/server.crt", "-c",
                              "ssl_key_file=" + dir_ + "/server.key", "-c",

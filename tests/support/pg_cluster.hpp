@@ -8,6 +8,7 @@
 
 #include "pg/connection.hpp"
 #include "pg/result.hpp"
+#include "pg_versions.hpp"
 
 namespace pgv::testing {
 
@@ -66,6 +67,11 @@ enum class StopMode { smart, fast, immediate };
 class PgCluster {
  public:
   explicit PgCluster(ClusterOptions options = {});
+  // A streaming hot standby of `primary` (same version, same roles and password), named
+  // `application_name` in the primary's pg_stat_replication. Stops and restarts the
+  // primary (same port) to copy its data directory.
+  static std::unique_ptr<PgCluster> standby_of(PgCluster& primary,
+                                               const std::string& application_name = "standby");
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
@@ -110,7 +116,16 @@ class PgCluster {
   pg::Connection admin_connection(const std::string& application_name = "pgvitals-test");
   std::string log_tail() const;
 
+  // standby_of's constructor: public for std::make_unique, callable only with a key that
+  // only PgCluster can make.
+  class StandbyKey {
+    friend class PgCluster;
+    StandbyKey() = default;
+  };
+  PgCluster(StandbyKey, const PgCluster& primary, const std::string& application_name);
+
  private:
+  void copy_data_from(const std::string& source);
   void spawn();
   void wait_ready();
   void write_hba() const;
@@ -130,10 +145,8 @@ class PgCluster {
   bool initialised_ = false;
 };
 
-// Creates (once, under a lock) the initdb'd template data directory that clusters copy.
-// Its path comes from PGVITALS_PG_TEMPLATE, else a per-user directory under /tmp.
+// Creates (once, under a lock) the initdb'd template data directory that clusters copy,
+// at template_dir() (pg_versions.hpp), of the server pg_bindir() picks.
 std::string ensure_template();
-// Where PostgreSQL's server binaries are (initdb, postgres).
-std::string pg_bindir();
 
 }  // namespace pgv::testing

@@ -46,7 +46,7 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
   }
 }
 
-void run_command(const std::vector<std::string>& argv, const std::string& run_as_user) {
+std::string run_command(const std::vector<std::string>& argv, const std::string& run_as_user) {
   char out_path[] = "/tmp/pgvitals-cmd-XXXXXX";
   const int out_fd = ::mkstemp(out_path);
   if (out_fd < 0) throw std::runtime_error("mkstemp failed");
@@ -74,6 +74,7 @@ void run_command(const std::vector<std::string>& argv, const std::string& run_as
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     throw std::runtime_error("command failed: " + argv[0] + ": " + output);
   }
+  return output;
 }
 
 }  // namespace pgv::testing

@@ -8,9 +8,9 @@
 
 namespace pgv::testing {
 
-// Runs argv to completion (as `run_as_user` when we are root and it is non-empty);
-// throws with the command's output when it fails.
-void run_command(const std::vector<std::string>& argv, const std::string& run_as_user = "");
+// Runs argv to completion (as `run_as_user` when we are root and it is non-empty) and
+// returns what it printed; throws with that output when it fails.
+std::string run_command(const std::vector<std::string>& argv, const std::string& run_as_user = "");
 
 // Waits for a child to exit; true if it did within `timeout`.
 bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status = nullptr);

@@ -1,5 +1,5 @@
 // pg-sandbox: a throwaway PostgreSQL for the demo and for scripts, from the same code the
-// tests use.
+// tests use. PGVITALS_TEST_PG=13|14|15|16|17|18 picks the server version (pg_versions.hpp).
 //   pg-sandbox template                 create the shared initdb template, print its path
 //   pg-sandbox run [opts] -- CMD ARGS   start a cluster, run CMD with DATABASE_URL set,
 //                                       tear the cluster down when CMD exits
