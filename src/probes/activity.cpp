@@ -19,7 +19,7 @@ nlohmann::json json_at(const pg::Result& r, int col) {
 
 }  // namespace
 
-std::string ActivityProbe::sql(int top_n, bool expose_query_text) {
+std::string ActivityProbe::sql(int top_n, bool expose_query_text, ServerVersion server) {
   // Client backends only; the probe's own session is counted (the server counts it too)
   // but kept out of ages and waits, where it would only describe itself.
   const std::string query_column = expose_query_text ? ", left(query, 256) AS query" : "";
@@ -73,7 +73,8 @@ SELECT
          std::to_string(kOldestShown) + R"() t),
   current_setting('max_connections'),
   current_setting('superuser_reserved_connections'),
-  coalesce(current_setting('reserved_connections', true), '0'),
+  )" + server.reserved_connections_sql() +
+         R"(,
   pg_has_role(current_user, 'pg_monitor', 'MEMBER')
     OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
   agg.longest_lock_wait
@@ -137,8 +138,10 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
 
 async::Task<void> ActivityProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pool::Lease lease = co_await acquire(ctx, result);
-  const pg::Result row = co_await query(ctx, result, lease.connection(),
-                                        sql(ctx.activity_top_n, ctx.expose_query_text));
+  pg::Connection& conn = lease.connection();
+  const std::string statement =
+      sql(ctx.activity_top_n, ctx.expose_query_text, ServerVersion{conn.server_version()});
+  const pg::Result row = co_await query(ctx, result, conn, statement);
   result.activity = std::make_shared<const ActivityDigest>(parse_activity_row(row));
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "probes/probe.hpp"
+#include "probes/server_versions.hpp"
 
 namespace pgv::probes {
 
@@ -13,8 +14,9 @@ class ActivityProbe final : public Probe {
  public:
   ActivityProbe() noexcept : Probe(config::ProbeId::activity) {}
 
-  // The statement for a given top-N and query-text setting; public for the cost bench.
-  static std::string sql(int top_n, bool expose_query_text);
+  // The statement for a given top-N, query-text setting and server version; public for
+  // the cost bench.
+  static std::string sql(int top_n, bool expose_query_text, ServerVersion server);
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;

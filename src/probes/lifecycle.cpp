@@ -1,5 +1,7 @@
 #include "probes/lifecycle.hpp"
 
+#include "probes/server_versions.hpp"
+
 namespace pgv::probes {
 namespace {
 
@@ -22,7 +24,9 @@ async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result
 
   co_await query(ctx, result, conn, "BEGIN", "begin");
   expect(conn, pg::TxStatus::in_transaction, "BEGIN");
-  co_await query(ctx, result, conn, "SELECT txid_current()", "statement");
+  const std::string statement =
+      std::string("SELECT ") + ServerVersion{conn.server_version()}.current_xact_id_sql();
+  co_await query(ctx, result, conn, statement, "statement");
   co_await query(ctx, result, conn, "ROLLBACK", "rollback");
   expect(conn, pg::TxStatus::idle, "ROLLBACK");
 

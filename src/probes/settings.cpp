@@ -2,9 +2,19 @@
 
 namespace pgv::probes {
 
+std::string SettingsProbe::sql(ServerVersion server) {
+  return std::string(
+             "SELECT current_setting('server_version_num'), current_setting('server_version'), "
+             "current_setting('max_connections'), "
+             "current_setting('superuser_reserved_connections'), ") +
+         server.reserved_connections_sql() + ", pg_is_in_recovery()";
+}
+
 async::Task<void> SettingsProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pool::Lease lease = co_await acquire(ctx, result);
-  const pg::Result r = co_await query(ctx, result, lease.connection(), kSql);
+  pg::Connection& conn = lease.connection();
+  const std::string statement = sql(ServerVersion{conn.server_version()});
+  const pg::Result r = co_await query(ctx, result, conn, statement);
   ServerSettings s;
   s.version_num = r.get_int(0, 0);
   s.version = std::string(r.get(0, 1));

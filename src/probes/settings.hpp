@@ -1,6 +1,7 @@
 #pragma once
 
 #include "probes/probe.hpp"
+#include "probes/server_versions.hpp"
 
 namespace pgv::probes {
 
@@ -8,10 +9,7 @@ namespace pgv::probes {
 // the first cycle and then every `every` cycles.
 class SettingsProbe final : public Probe {
  public:
-  static constexpr const char* kSql =
-      "SELECT current_setting('server_version_num'), current_setting('server_version'), "
-      "current_setting('max_connections'), current_setting('superuser_reserved_connections'), "
-      "coalesce(current_setting('reserved_connections', true), '0'), pg_is_in_recovery()";
+  static std::string sql(ServerVersion server);
 
   explicit SettingsProbe(int every)
       : Probe(config::ProbeId::settings), every_(every < 1 ? 1 : every) {}

@@ -1,0 +1,47 @@
+// The SQL each probe sends is chosen from the server's version; the version matrix runs it
+// against real 13-18 servers, these cases pin which fragment each version gets.
+#include "probes/server_versions.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "probes/activity.hpp"
+#include "probes/settings.hpp"
+
+using pgv::probes::ActivityProbe;
+using pgv::probes::ServerVersion;
+using pgv::probes::SettingsProbe;
+
+namespace {
+
+bool mentions(const std::string& sql, const std::string& what) {
+  return sql.find(what) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("reserved_connections is read from 16 on and is 0 before", "[probes][versions]") {
+  for (const int num : {130023, 140023, 150018}) {
+    INFO(num);
+    CHECK_FALSE(mentions(SettingsProbe::sql(ServerVersion{num}),
+                         "current_setting('reserved_connections')"));
+    CHECK_FALSE(mentions(ActivityProbe::sql(20, false, ServerVersion{num}),
+                         "current_setting('reserved_connections')"));
+  }
+  for (const int num : {160000, 170010, 180004}) {
+    INFO(num);
+    CHECK(mentions(SettingsProbe::sql(ServerVersion{num}),
+                   "current_setting('reserved_connections')"));
+    CHECK(mentions(ActivityProbe::sql(20, false, ServerVersion{num}),
+                   "current_setting('reserved_connections')"));
+  }
+  // Never the lenient form that would also hide a misspelt setting.
+  CHECK_FALSE(mentions(SettingsProbe::sql(ServerVersion{170010}), ", true)"));
+}
+
+TEST_CASE("the transaction ID comes from pg_current_xact_id on 13 and later",
+          "[probes][versions]") {
+  CHECK(std::string(ServerVersion{130023}.current_xact_id_sql()) == "pg_current_xact_id()");
+  CHECK(std::string(ServerVersion{180004}.current_xact_id_sql()) == "pg_current_xact_id()");
+  CHECK(std::string(ServerVersion{120022}.current_xact_id_sql()) == "txid_current()");
+}
