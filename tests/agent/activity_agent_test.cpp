@@ -22,7 +22,8 @@ int series_count(const std::string& exposition, const std::string& metric) {
 
 }  // namespace
 
-TEST_CASE("a pg_monitor-only role gets every server metric", "[agent][activity][integration]") {
+TEST_CASE("a pg_monitor-only role gets every server metric",
+          "[matrix][agent][activity][integration]") {
   PgCluster cluster;  // the agent's role `pgvitals` is a member of pg_monitor and nothing else
   cluster.admin("CREATE TABLE t (x int)");
   auto holder = open_sessions(cluster, 1, "postgres", "holder");
@@ -61,7 +62,7 @@ TEST_CASE("a pg_monitor-only role gets every server metric", "[agent][activity][
 }
 
 TEST_CASE("a plain role keeps the counts and is warned about once",
-          "[agent][activity][integration]") {
+          "[matrix][agent][activity][integration]") {
   PgCluster cluster;
   cluster.admin("CREATE ROLE plain LOGIN PASSWORD '" + cluster.password() + "'");
   auto others = open_sessions(cluster, 3, "postgres", "others");

@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 using namespace pgv::testing;
 
 TEST_CASE("a healthy database: every endpoint passes and metrics are valid",
-          "[agent][integration]") {
+          "[matrix][agent][integration]") {
   PgCluster cluster;
   AgentProcess agent(kFastArgs, env_for(cluster));
   REQUIRE(agent.wait_for_status("/healthz", 200, 5s));
@@ -114,7 +114,7 @@ TEST_CASE("a frozen database: endpoints stay fast, healthz turns red, then recov
             << " ms), recovered " << *up << " s after thaw\n";
 }
 
-TEST_CASE("exclude, verbose and JSON health answers", "[agent][integration]") {
+TEST_CASE("exclude, verbose and JSON health answers", "[matrix][agent][integration]") {
   PgCluster cluster;
   AgentProcess agent(kFastArgs, env_for(cluster));
   REQUIRE(agent.wait_for_status("/healthz", 200, 5s));

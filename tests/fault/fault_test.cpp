@@ -65,7 +65,7 @@ void detect_and_recover(Rig& rig, FaultReport& report, const std::function<void(
 
 }  // namespace
 
-TEST_CASE("fault: fast shutdown and restart", "[fault][integration]") {
+TEST_CASE("fault: fast shutdown and restart", "[matrix][fault][integration]") {
   PgCluster cluster;
   Rig rig(cluster, cluster.dsn());
   FaultReport report("fast shutdown");
@@ -99,7 +99,7 @@ TEST_CASE("fault: kill -9 of the postmaster and restart", "[fault][integration]"
 }
 
 TEST_CASE("fault: the agent's backends terminated over and over never look like an outage",
-          "[fault][integration]") {
+          "[matrix][fault][integration]") {
   PgCluster cluster;
   Rig rig(cluster, cluster.dsn());
   const auto t0 = SteadyClock::now();
@@ -121,7 +121,8 @@ TEST_CASE("fault: the agent's backends terminated over and over never look like 
   rig.check_no_growth();
 }
 
-TEST_CASE("fault: a database frozen for several timeouts, then thawed", "[fault][integration]") {
+TEST_CASE("fault: a database frozen for several timeouts, then thawed",
+          "[matrix][fault][integration]") {
   PgCluster cluster;
   Rig rig(cluster, cluster.dsn());
   FaultReport report("SIGSTOP 4 s");
