@@ -7,11 +7,14 @@
 # matrix out.
 pgvitals_add_test(test_versions integration integration/versions_test.cpp)
 target_include_directories(test_versions PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent)
+pgvitals_add_test(test_replication integration agent/replication_agent_test.cpp)
+target_include_directories(test_replication PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent)
 
 set(PGVITALS_PG_VERSIONS "" CACHE STRING "Server major versions of the test matrix, e.g. 13;14;16;17;18")
 
-# Whole binaries: the pg, pool, activity and TLS/SCRAM layers, and the version checks.
-set(matrix_whole test_pg test_pool test_activity test_tls test_versions)
+# Whole binaries: the pg, pool, activity and TLS/SCRAM layers, the version checks, and
+# replication against a standby of the same version.
+set(matrix_whole test_pg test_pool test_activity test_tls test_versions test_replication)
 # The agent end to end and the fault subset (stop, freeze, terminate): cases tagged [matrix].
 set(matrix_tagged test_agent)
 

@@ -7,6 +7,7 @@
 
 #include "config/dsn.hpp"
 #include "config/duration.hpp"
+#include "config/lag_limit.hpp"
 #include "config/probe_catalog.hpp"
 
 namespace pgv::config {
@@ -31,6 +32,8 @@ struct TargetConfig {
   Millis timeout{2000};
   PoolSettings pool;
   std::vector<std::string> probes;  // enabled probes, in run order
+  // A standby further behind fails /readyz's replication check (unset: no check).
+  LagLimit max_replication_lag;
 };
 
 struct ListenConfig {

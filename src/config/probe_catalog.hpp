@@ -14,7 +14,14 @@
 // here and one case there.
 namespace pgv::config {
 
-enum class ProbeId : std::uint8_t { connectivity, new_connection, lifecycle, settings, activity };
+enum class ProbeId : std::uint8_t {
+  connectivity,
+  new_connection,
+  lifecycle,
+  settings,
+  activity,
+  replication
+};
 
 // Which health answers count a probe's result.
 enum class HealthGate : std::uint8_t {
@@ -36,13 +43,14 @@ struct ProbeSpec {
   bool times_connect;
 };
 
-inline constexpr std::array<ProbeSpec, 5> kProbeTable = {{
+inline constexpr std::array<ProbeSpec, 6> kProbeTable = {{
     {ProbeId::connectivity, "connectivity", true, HealthGate::healthz, {}, false},
     {ProbeId::new_connection, "new_connection", false, HealthGate::readyz,
      std::chrono::milliseconds{5000}, true},
     {ProbeId::lifecycle, "lifecycle", true, HealthGate::none, {}, false},
     {ProbeId::settings, "settings", true, HealthGate::none, {}, false},
     {ProbeId::activity, "activity", true, HealthGate::none, {}, false},
+    {ProbeId::replication, "replication", true, HealthGate::none, {}, false},
 }};
 
 // The row of a probe; rows are in ProbeId order.

@@ -21,7 +21,8 @@ const std::vector<std::string> kTopKeys = {
     "interval", "timeout", "settings_every", "workers", "failure_ring", "activity",
     "shard",    "pool",    "probes",         "targets"};
 const std::vector<std::string> kTargetKeys = {
-    "name", "dsn", "dsn_file", "labels", "required", "interval", "timeout", "pool", "probes"};
+    "name",     "dsn",     "dsn_file", "labels", "required",
+    "interval", "timeout", "pool",     "probes", "max_replication_lag"};
 const std::vector<std::string> kPoolKeys = {"size", "max_overflow", "timeout", "recycle",
                                             "pre_ping"};
 
@@ -149,6 +150,12 @@ TargetConfig read_target(const YamlReader& r, const YAML::Node& node, const std:
   s.read("timeout", t.timeout);
   if (s.has("pool")) t.pool = read_pool(r.section(s.get("pool"), s.key("pool"), kPoolKeys), t.pool);
   if (s.has("probes")) t.probes = read_probes(r, s.get("probes"), s.key("probes"));
+  if (s.has("max_replication_lag")) {
+    const std::string key = s.key("max_replication_lag");
+    const std::string text = r.text(s.get("max_replication_lag"), key);
+    at(r, s.get("max_replication_lag"),
+       [&] { t.max_replication_lag = parse_lag_limit(key, text); });
+  }
   return t;
 }
 

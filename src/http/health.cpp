@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/probe_catalog.hpp"
+#include "http/roles.hpp"
 #include "pg/error.hpp"
 
 namespace pgv::http {
@@ -67,6 +68,17 @@ void add_target_checks(Report& r, const telemetry::TargetState& t, bool single,
     pool.ok = !(t.pool.max > 0 && t.pool.in_use >= t.pool.max && t.pool.waiting > 0);
     if (!pool.ok) pool.detail = "pool exhausted";
     r.checks.push_back(pool);
+    // A standby further behind than max_replication_lag is not ready: a Service drops it.
+    if (t.max_replication_lag.set() && t.in_recovery.value_or(false)) {
+      Check replication;
+      replication.name = t.name + "/replication";
+      replication.target = t.name;
+      replication.counted = counted;
+      const std::optional<std::string> problem = lag_problem(t, t.max_replication_lag, false);
+      replication.ok = !problem;
+      if (problem) replication.detail = *problem;
+      r.checks.push_back(replication);
+    }
   }
 }
 
@@ -182,26 +194,8 @@ std::string render_json(const Report& r, Clock::time_point now) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string& target,
-                         bool want_primary, Clock::time_point now) {
-  const telemetry::TargetState* t = nullptr;
-  if (target.empty()) {
-    if (snapshot.size() != 1) {
-      return {400, "several targets are watched: name one with ?target=\n"};
-    }
-    t = snapshot.begin()->second.get();
-  } else {
-    auto it = snapshot.find(target);
-    if (it == snapshot.end()) return {404, "unknown target\n"};
-    t = it->second.get();
-  }
-  const Check c = probe_check(*t, std::string(config::up_probe().name), t->name, true, now);
-  if (!c.ok) return {503, t->name + " is down: " + c.detail + "\n"};
-  if (!t->in_recovery) return {503, t->name + ": role not known yet\n"};
-  const bool primary = !*t->in_recovery;
-  const char* role = primary ? "primary" : "replica";
-  if (primary == want_primary) return {200, t->name + " is a reachable " + role + "\n"};
-  return {404, t->name + " is a " + role + "\n"};
+Check up_check(const telemetry::TargetState& t, Clock::time_point now) {
+  return probe_check(t, std::string(config::up_probe().name), t.name, true, now);
 }
 
 }  // namespace pgv::http

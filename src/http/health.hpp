@@ -42,13 +42,7 @@ Report evaluate_liveness(const telemetry::Liveness& liveness, const std::set<std
 std::string render_text(const Report& report, bool verbose);
 std::string render_json(const Report& report, Clock::time_point now);
 
-// Role checks for load balancers: 200 reachable with that role, 404 the other role,
-// 503 down or role unknown. `target` may be empty when there is exactly one target.
-struct RoleAnswer {
-  int status = 503;
-  std::string body;
-};
-RoleAnswer evaluate_role(const telemetry::Snapshot& snapshot, const std::string& target,
-                         bool want_primary, Clock::time_point now);
+// The up/down check of one target (its connectivity result, fresh), named after it.
+Check up_check(const telemetry::TargetState& t, Clock::time_point now);
 
 }  // namespace pgv::http

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <set>
 
+#include "config/error.hpp"
 #include "http/auth.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
@@ -41,6 +42,7 @@ const Router::Route Router::kRoutes[] = {
     {"/readyz/", true, AuthClass::health, &Router::readyz},
     {"/primary", false, AuthClass::health, &Router::primary},
     {"/replica", false, AuthClass::health, &Router::replica},
+    {"/read-only", false, AuthClass::health, &Router::read_only},
     {"/metrics", false, AuthClass::protected_path, &Router::metrics},
     {"/debug/failures", false, AuthClass::protected_path, &Router::failures},
     {"/debug/activity", false, AuthClass::protected_path, &Router::activity},
@@ -129,18 +131,40 @@ Response Router::readyz(const Request& req, const std::string& target) const {
   return health(req, Endpoint::readyz, target);
 }
 
-Response Router::role(const Request& req, bool want_primary) const {
+Response Router::role(const Request& req, Role want) const {
+  RoleQuery query;
+  query.want = want;
+  if (want == Role::replica) {
+    // Patroni's parameters; a value we cannot honour is a 400, never a silent default.
+    if (req.has_param("lag")) {
+      try {
+        query.lag = config::parse_lag_limit("lag", req.param("lag"));
+      } catch (const config::ConfigError& e) {
+        return text(400, std::string(e.what()) + "\n");
+      }
+    }
+    if (req.has_param("replication_state")) {
+      if (req.param("replication_state") != "streaming") {
+        return text(400, "replication_state: only streaming is supported\n");
+      }
+      query.require_streaming = true;
+    }
+  }
   const RoleAnswer a =
-      evaluate_role(*telemetry_.state.snapshot(), req.param("target"), want_primary, Clock::now());
+      evaluate_role(*telemetry_.state.snapshot(), req.param("target"), query, Clock::now());
   return text(a.status, a.body);
 }
 
 Response Router::primary(const Request& req, const std::string& /*unused*/) const {
-  return role(req, true);
+  return role(req, Role::primary);
 }
 
 Response Router::replica(const Request& req, const std::string& /*unused*/) const {
-  return role(req, false);
+  return role(req, Role::replica);
+}
+
+Response Router::read_only(const Request& req, const std::string& /*unused*/) const {
+  return role(req, Role::read_only);
 }
 
 Response Router::metrics(const Request& /*req*/, const std::string& /*unused*/) const {

@@ -7,6 +7,7 @@
 #include "http/health.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "http/roles.hpp"
 #include "telemetry/telemetry.hpp"
 
 namespace pgv::http {
@@ -45,13 +46,14 @@ class Router {
   Response readyz(const Request& request, const std::string& target) const;
   Response primary(const Request& request, const std::string& unused) const;
   Response replica(const Request& request, const std::string& unused) const;
+  Response read_only(const Request& request, const std::string& unused) const;
   Response metrics(const Request& request, const std::string& unused) const;
   Response failures(const Request& request, const std::string& unused) const;
   Response activity(const Request& request, const std::string& unused) const;
   Response landing(const Request& request, const std::string& unused) const;
 
   Response health(const Request& request, Endpoint endpoint, const std::string& target) const;
-  Response role(const Request& request, bool want_primary) const;
+  Response role(const Request& request, Role want) const;
   bool allowed(AuthClass auth, const Request& request) const;
 
   telemetry::Telemetry& telemetry_;

@@ -24,8 +24,11 @@ async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result
 
   co_await query(ctx, result, conn, "BEGIN", "begin");
   expect(conn, pg::TxStatus::in_transaction, "BEGIN");
+  // On a primary the statement takes a transaction ID: a server that stopped assigning
+  // them (wraparound protection) fails here. A standby cannot assign one at all.
   const std::string statement =
-      std::string("SELECT ") + ServerVersion{conn.server_version()}.current_xact_id_sql();
+      std::string("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE ") +
+      ServerVersion{conn.server_version()}.current_xact_id_sql() + " END";
   co_await query(ctx, result, conn, statement, "statement");
   co_await query(ctx, result, conn, "ROLLBACK", "rollback");
   expect(conn, pg::TxStatus::idle, "ROLLBACK");

@@ -5,6 +5,7 @@
 #include "probes/connectivity.hpp"
 #include "probes/lifecycle.hpp"
 #include "probes/new_connection.hpp"
+#include "probes/replication.hpp"
 #include "probes/settings.hpp"
 
 namespace pgv::probes {
@@ -25,6 +26,8 @@ std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig
       return std::make_unique<SettingsProbe>(agent.settings_every);
     case config::ProbeId::activity:
       return std::make_unique<ActivityProbe>();
+    case config::ProbeId::replication:
+      return std::make_unique<ReplicationProbe>();
   }
   return nullptr;
 }

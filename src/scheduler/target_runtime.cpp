@@ -43,6 +43,7 @@ std::string fingerprint(const config::TargetConfig& t, const config::AgentConfig
       << t.pool.recycle.count() << ' ' << t.pool.pre_ping << '\n';
   for (const auto& [k, v] : t.labels) out << k << '=' << v << '\n';
   for (const auto& p : t.probes) out << p << ',';
+  out << '\n' << t.max_replication_lag.describe();
   out << '\n'
       << a.settings_every << ' ' << a.echo_sql << ' ' << a.activity_top_n << ' '
       << a.expose_query_text;

@@ -93,6 +93,48 @@ Metrics::Metrics()
           "upper bound); 0 when none waits.")),
       server_waiting_sessions(family<prometheus::Gauge>(
           "pgvitals_server_waiting_sessions", "Active sessions waiting, by wait_event_type.")),
+      replica_receiver_up(
+          family<prometheus::Gauge>("pgvitals_replica_wal_receiver_up",
+                                    "On a standby: 1 while the WAL receiver streams, else 0.")),
+      replica_lag_bytes(family<prometheus::Gauge>("pgvitals_replica_replay_lag_bytes",
+                                                  "On a standby: WAL received but not replayed.")),
+      replica_lag_seconds(family<prometheus::Gauge>(
+          "pgvitals_replica_replay_lag_seconds",
+          "On a standby: 0 when all received WAL is replayed, else the age of the last replayed "
+          "transaction (does not grow on an idle primary).")),
+      replica_paused(family<prometheus::Gauge>("pgvitals_replica_replay_paused",
+                                               "On a standby: 1 while WAL replay is paused.")),
+      standby_lag_bytes(family<prometheus::Gauge>(
+          "pgvitals_replication_standby_lag_bytes",
+          "Per standby (application_name, top N): WAL position minus the standby's replay_lsn.")),
+      standby_lag_seconds(family<prometheus::Gauge>(
+          "pgvitals_replication_standby_lag_seconds",
+          "Per standby (top N): pg_stat_replication.replay_lag, 0 when caught up.")),
+      standbys(family<prometheus::Gauge>("pgvitals_replication_standbys",
+                                         "Standbys streaming from this server, by state and "
+                                         "sync_state (all of them).")),
+      slot_retained_bytes(family<prometheus::Gauge>(
+          "pgvitals_replication_slot_retained_bytes",
+          "Per replication slot (top N): WAL held back, WAL position minus restart_lsn.")),
+      slot_active(family<prometheus::Gauge>("pgvitals_replication_slot_active",
+                                            "Per replication slot: 1 if a consumer is connected.")),
+      slot_safe_wal_bytes(family<prometheus::Gauge>(
+          "pgvitals_replication_slot_safe_wal_bytes",
+          "Per replication slot: WAL that can still be written before the slot is lost "
+          "(safe_wal_size; only where max_slot_wal_keep_size is set).")),
+      slot_wal_status(family<prometheus::Gauge>(
+          "pgvitals_replication_slot_wal_status",
+          "Per replication slot: always 1, labelled with wal_status (reserved, extended, "
+          "unreserved, lost).")),
+      xid_age(family<prometheus::Gauge>("pgvitals_server_xid_age",
+                                        "Oldest age(datfrozenxid) over all databases.")),
+      mxid_age(family<prometheus::Gauge>("pgvitals_server_mxid_age",
+                                         "Oldest mxid_age(datminmxid) over all databases.")),
+      freeze_max_age(family<prometheus::Gauge>("pgvitals_server_autovacuum_freeze_max_age",
+                                               "The autovacuum_freeze_max_age setting.")),
+      multixact_freeze_max_age(
+          family<prometheus::Gauge>("pgvitals_server_autovacuum_multixact_freeze_max_age",
+                                    "The autovacuum_multixact_freeze_max_age setting.")),
       last_cycle(family<prometheus::Gauge>("pgvitals_scheduler_last_cycle_timestamp_seconds",
                                            "Unix time the target's last probe cycle finished.")),
       schedule_lag(family<prometheus::Histogram>(

@@ -96,6 +96,22 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& server_blocked_sessions;
   prometheus::Family<prometheus::Gauge>& server_longest_lock_wait;
   prometheus::Family<prometheus::Gauge>& server_waiting_sessions;
+  // Replication, WAL retention, wraparound (the replication probe).
+  prometheus::Family<prometheus::Gauge>& replica_receiver_up;
+  prometheus::Family<prometheus::Gauge>& replica_lag_bytes;
+  prometheus::Family<prometheus::Gauge>& replica_lag_seconds;
+  prometheus::Family<prometheus::Gauge>& replica_paused;
+  prometheus::Family<prometheus::Gauge>& standby_lag_bytes;
+  prometheus::Family<prometheus::Gauge>& standby_lag_seconds;
+  prometheus::Family<prometheus::Gauge>& standbys;
+  prometheus::Family<prometheus::Gauge>& slot_retained_bytes;
+  prometheus::Family<prometheus::Gauge>& slot_active;
+  prometheus::Family<prometheus::Gauge>& slot_safe_wal_bytes;
+  prometheus::Family<prometheus::Gauge>& slot_wal_status;
+  prometheus::Family<prometheus::Gauge>& xid_age;
+  prometheus::Family<prometheus::Gauge>& mxid_age;
+  prometheus::Family<prometheus::Gauge>& freeze_max_age;
+  prometheus::Family<prometheus::Gauge>& multixact_freeze_max_age;
   prometheus::Family<prometheus::Gauge>& last_cycle;
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;

@@ -17,13 +17,16 @@ double seconds_of(config::Millis d) {
 }  // namespace
 
 TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target)
-    : hub_(hub), metrics_(hub.metrics, target.name, target.labels, target.required, target.probes) {
+    : hub_(hub),
+      metrics_(hub.metrics, target.name, target.labels, target.required, target.probes),
+      replication_metrics_(hub.metrics, target.name) {
   state_.name = target.name;
   state_.labels = target.labels;
   state_.required = target.required;
   state_.interval_seconds = seconds_of(target.interval);
   state_.timeout_seconds = seconds_of(target.timeout);
   state_.probes = target.probes;
+  state_.max_replication_lag = target.max_replication_lag;
   publish();
 }
 
@@ -74,6 +77,10 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
     metrics_.up().Set(r.ok ? 1 : 0);
   }
   if (spec.id == config::ProbeId::activity && !r.ok) metrics_.clear_activity();
+  if (spec.id == config::ProbeId::replication && !r.ok) {
+    replication_metrics_.clear();
+    state_.replication = nullptr;
+  }
   if (r.ok && spec.times_connect) {
     double total = 0;
     for (const auto& [phase, secs] : r.phases) {
@@ -97,6 +104,7 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
+  if (r.replication) record_replication(*r.replication, r.replication);
   if (!r.activity) return;
   state_.activity = r.activity;
   state_.activity_unix = unix_now();
@@ -112,6 +120,22 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
         "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
         "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
         {{"target", state_.name}});
+  }
+}
+
+void TargetRecorder::record_replication(const probes::ReplicationDigest& d,
+                                        std::shared_ptr<const probes::ReplicationDigest> shared) {
+  state_.replication = std::move(shared);
+  state_.replication_unix = unix_now();
+  replication_this_cycle_ = true;
+  replication_metrics_.set(d);
+  if (!d.privileged && !warned_replication_unprivileged_) {
+    warned_replication_unprivileged_ = true;
+    logging::log(logging::LogLevel::warn,
+                 "the monitoring role lacks pg_monitor: standbys' WAL positions and the WAL "
+                 "receiver's state are hidden, so replication lag is not known "
+                 "(GRANT pg_monitor TO <role>)",
+                 {{"target", state_.name}});
   }
 }
 
@@ -183,6 +207,11 @@ void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& poo
   // probe, or cut short by a timeout) leaves nothing current to show.
   if (!activity_this_cycle_) metrics_.clear_activity();
   activity_this_cycle_ = false;
+  if (!replication_this_cycle_) {
+    replication_metrics_.clear();
+    state_.replication = nullptr;
+  }
+  replication_this_cycle_ = false;
   metrics_.schedule_lag().Observe(lag_seconds < 0 ? 0 : lag_seconds);
   metrics_.set_pool(pool);
   const double now_unix = unix_now();

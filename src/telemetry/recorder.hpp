@@ -5,6 +5,7 @@
 
 #include "config/agent_config.hpp"
 #include "probes/result.hpp"
+#include "telemetry/replication_metrics.hpp"
 #include "telemetry/telemetry.hpp"
 
 namespace pgv::telemetry {
@@ -34,6 +35,8 @@ class TargetRecorder {
   void record_check(const probes::ProbeResult& result);
   void record_by_role(const probes::ProbeResult& result, const config::ProbeSpec& spec);
   void record_server_facts(const probes::ProbeResult& result);
+  void record_replication(const probes::ReplicationDigest& digest,
+                          std::shared_ptr<const probes::ReplicationDigest> shared);
   void record_failure(const probes::ProbeResult& result, CheckState& check);
   void log_transition(const probes::ProbeResult& result, bool was_up);
   void publish();
@@ -48,11 +51,14 @@ class TargetRecorder {
 
   Telemetry& hub_;
   TargetMetrics metrics_;
+  ReplicationMetrics replication_metrics_;
   TargetState state_;
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
   bool warned_unprivileged_ = false;
   bool activity_this_cycle_ = false;
+  bool replication_this_cycle_ = false;
+  bool warned_replication_unprivileged_ = false;
   Clock::time_point down_since_{};
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "async/clock.hpp"
+#include "config/lag_limit.hpp"
 #include "pool/observer.hpp"
 #include "probes/result.hpp"
 
@@ -45,6 +46,9 @@ struct TargetState {
   double last_cycle_unix = 0;
   std::shared_ptr<const probes::ActivityDigest> activity;
   double activity_unix = 0;
+  std::shared_ptr<const probes::ReplicationDigest> replication;  // from this cycle, or none
+  double replication_unix = 0;
+  config::LagLimit max_replication_lag;  // /readyz's replication check, when set
 
   // The one freshness rule, read by the health answers, `check`, the landing page and the
   // activity gauges' expiry: a probe's last success counts while it is at most two of the

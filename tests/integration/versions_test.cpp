@@ -103,7 +103,12 @@ TEST_CASE("versions: a standby of this version streams, and the agent sees a rep
   REQUIRE(agent.wait_for_status("/healthz", 200, 10s));
   CHECK(agent.wait_for_status("/replica", 200, 5s));
   CHECK(agent.get("/primary").status != 200);
+  std::string m;
   REQUIRE(eventually([&] {
-    return metric_value(agent.get("/metrics").body, "pgvitals_server_in_recovery") == 1;
+    m = agent.get("/metrics").body;
+    return every_probe_succeeded(m) && metric_value(m, "pgvitals_server_in_recovery") == 1;
   }));
+  INFO(m);
+  // Every probe works on a standby of this version too (none may write).
+  CHECK(sum_of(m, "pgvitals_probe_failures_total") == 0);
 }

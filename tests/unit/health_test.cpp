@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "http/roles.hpp"
+
 using namespace std::chrono_literals;
 using pgv::Clock;
 using pgv::http::Endpoint;

@@ -1,0 +1,118 @@
+#include "telemetry/replication_metrics.hpp"
+
+#include <memory>
+
+namespace pgv::telemetry {
+namespace {
+
+using Values = std::map<prometheus::Labels, double>;
+
+// A single unlabelled value, or none.
+Values one(const std::optional<double>& value) {
+  if (!value) return {};
+  return {{prometheus::Labels{}, *value}};
+}
+
+Values one(const std::optional<bool>& value) {
+  if (!value) return {};
+  return {{prometheus::Labels{}, *value ? 1.0 : 0.0}};
+}
+
+}  // namespace
+
+void SeriesSet::replace(const Values& values) {
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (values.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    family_->Remove(it->second);
+    it = series_.erase(it);
+  }
+  for (const auto& [labels, value] : values) {
+    auto it = series_.find(labels);
+    if (it == series_.end()) {
+      prometheus::Labels with_target = labels;
+      with_target.emplace("target", target_);
+      it = series_.emplace(labels, &family_->Add(with_target)).first;
+    }
+    it->second->Set(value);
+  }
+}
+
+void SeriesSet::clear() {
+  for (const auto& [labels, gauge] : series_) family_->Remove(gauge);
+  series_.clear();
+}
+
+SeriesSet& ReplicationMetrics::make(prometheus::Family<prometheus::Gauge>& family,
+                                    const std::string& target) {
+  sets_.push_back(std::make_unique<SeriesSet>(family, target));
+  return *sets_.back();
+}
+
+ReplicationMetrics::ReplicationMetrics(Metrics& m, const std::string& t)
+    : receiver_up_(make(m.replica_receiver_up, t)),
+      lag_bytes_(make(m.replica_lag_bytes, t)),
+      lag_seconds_(make(m.replica_lag_seconds, t)),
+      paused_(make(m.replica_paused, t)),
+      standby_lag_bytes_(make(m.standby_lag_bytes, t)),
+      standby_lag_seconds_(make(m.standby_lag_seconds, t)),
+      standbys_(make(m.standbys, t)),
+      slot_retained_(make(m.slot_retained_bytes, t)),
+      slot_active_(make(m.slot_active, t)),
+      slot_safe_(make(m.slot_safe_wal_bytes, t)),
+      slot_status_(make(m.slot_wal_status, t)),
+      xid_age_(make(m.xid_age, t)),
+      mxid_age_(make(m.mxid_age, t)),
+      freeze_max_age_(make(m.freeze_max_age, t)),
+      multixact_freeze_max_age_(make(m.multixact_freeze_max_age, t)) {}
+
+void ReplicationMetrics::set(const probes::ReplicationDigest& d) {
+  receiver_up_.replace(one(d.receiver_streaming));
+  lag_bytes_.replace(one(d.replay_lag_bytes));
+  lag_seconds_.replace(one(d.replay_lag_seconds));
+  paused_.replace(one(d.replay_paused));
+
+  Values lag_bytes;
+  Values lag_seconds;
+  for (const auto& s : d.standbys) {
+    const prometheus::Labels labels{{"standby", s.name}};
+    if (s.lag_bytes) lag_bytes[labels] = *s.lag_bytes;
+    if (s.lag_seconds) lag_seconds[labels] = *s.lag_seconds;
+  }
+  standby_lag_bytes_.replace(lag_bytes);
+  standby_lag_seconds_.replace(lag_seconds);
+  Values by_state;
+  for (const auto& [key, n] : d.standbys_by_state) {
+    by_state[{{"state", key.first}, {"sync_state", key.second}}] = n;
+  }
+  standbys_.replace(by_state);
+
+  Values retained;
+  Values active;
+  Values safe;
+  Values status;
+  for (const auto& s : d.slots) {
+    const prometheus::Labels labels{{"slot", s.name}};
+    if (s.retained_bytes) retained[labels] = *s.retained_bytes;
+    active[labels] = s.active ? 1 : 0;
+    if (s.safe_wal_bytes) safe[labels] = *s.safe_wal_bytes;
+    if (!s.wal_status.empty()) status[{{"slot", s.name}, {"wal_status", s.wal_status}}] = 1;
+  }
+  slot_retained_.replace(retained);
+  slot_active_.replace(active);
+  slot_safe_.replace(safe);
+  slot_status_.replace(status);
+
+  xid_age_.replace(one(d.xid_age));
+  mxid_age_.replace(one(d.mxid_age));
+  freeze_max_age_.replace(one(d.freeze_max_age));
+  multixact_freeze_max_age_.replace(one(d.multixact_freeze_max_age));
+}
+
+void ReplicationMetrics::clear() {
+  for (auto& set : sets_) set->clear();
+}
+
+}  // namespace pgv::telemetry
