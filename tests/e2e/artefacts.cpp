@@ -18,12 +18,15 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
+// `row`: the row the panels sit under; a row panel starts a new one for the panels after it
+// (expanded rows) and for its own nested panels (collapsed rows).
 void collect(const nlohmann::json& panels, const std::string& dashboard,
              std::vector<DashboardQuery>& out,
-             const std::vector<std::pair<std::string, std::string>>& vars) {
+             const std::vector<std::pair<std::string, std::string>>& vars, std::string row = "") {
   if (!panels.is_array()) return;
   for (const auto& panel : panels) {
-    if (panel.contains("panels")) collect(panel["panels"], dashboard, out, vars);
+    if (panel.value("type", "") == "row") row = panel.value("title", "");
+    if (panel.contains("panels")) collect(panel["panels"], dashboard, out, vars, row);
     if (!panel.contains("targets")) continue;
     for (const auto& target : panel["targets"]) {
       if (!target.contains("expr") || !target["expr"].is_string()) continue;
@@ -34,7 +37,7 @@ void collect(const nlohmann::json& panels, const std::string& dashboard,
         expr = replace_all(expr, "${" + name + "}", value);
         expr = replace_all(expr, "$" + name, value);
       }
-      out.push_back({dashboard, panel.value("title", "?"), expr});
+      out.push_back({dashboard, panel.value("title", "?"), expr, row});
     }
   }
 }

@@ -10,10 +10,11 @@ struct DashboardQuery {
   std::string dashboard;
   std::string panel;
   std::string expr;  // variables substituted
+  std::string row;   // the title of the row the panel sits under ("" above the first row)
 };
 
 // Every PromQL expression of every dashboards/*.json panel (rows included), with Grafana
-// variables replaced by concrete values for one agent.
+// variables replaced by concrete values for one agent and one target.
 std::vector<DashboardQuery> dashboard_queries(const std::string& source_dir, const std::string& job,
                                               const std::string& instance,
                                               const std::string& target);

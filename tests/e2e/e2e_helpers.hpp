@@ -1,5 +1,5 @@
-// Shared by the end-to-end tests: what a Prometheus answer holds, and waiting (by polling,
-// with a deadline) until every dashboard query returns data.
+// Shared by the end-to-end tests: what a Prometheus answer holds, picking a row's queries, and
+// waiting (by polling, with a deadline) until every dashboard query returns data.
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,19 @@ inline bool has_samples(const nlohmann::json& data) {
 
 inline std::size_t series_count(const nlohmann::json& data) {
   return has_samples(data) ? data["result"].size() : 0;
+}
+
+// The row whose queries need a primary with a standby and a slot, and a standby:
+// replication_e2e_test.cpp checks it; the single-server tests leave it out.
+inline const std::string kReplicationRow = "Replication";
+
+// The queries of panels under the row titled `row` (`inside`), or of every other panel.
+inline std::vector<DashboardQuery> queries_of_row(const std::vector<DashboardQuery>& queries,
+                                                  const std::string& row, bool inside = true) {
+  std::vector<DashboardQuery> out;
+  for (const auto& q : queries)
+    if ((q.row == row) == inside) out.push_back(q);
+  return out;
 }
 
 // The queries that return no data yet; polls until there are none or `timeout` passes (the

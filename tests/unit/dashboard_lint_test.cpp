@@ -1,8 +1,10 @@
 // The Grafana dashboard-linter rules pgvitals' dashboards follow, plus the ones that keep them
 // usable for a fleet: aggregation by (job, instance, target) so sidecars' `default` targets do
 // not collapse into one series, per-target topk, a Fleet row that stays a few series at 1,000
-// targets, colour thresholds equal to the alert thresholds, alert annotations, a runbook link
-// and data links to the agent's /debug/activity.
+// targets, colour thresholds equal to the alert thresholds, alert annotations, a runbook link,
+// data links to the agent's /debug/activity, a layout without overlaps, and a Replication row
+// that shows every metric of the replication probe.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -206,4 +208,97 @@ TEST_CASE("dashboards show pgvitals alerts, link the runbook and the agent's act
     }
     CHECK(activity_links >= 3);
   }
+}
+
+TEST_CASE("panels fit the 24-column grid and do not overlap", "[dashboards]") {
+  struct Box {
+    std::string title;
+    int x, y, w, h;
+  };
+  const auto overlaps = [](const Box& a, const Box& b) {
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  };
+  const auto box = [](const json& panel) {
+    const json& g = panel.at("gridPos");
+    return Box{panel.value("title", "?"), g.value("x", 0), g.value("y", 0), g.value("w", 0),
+               g.value("h", 0)};
+  };
+  // The top level (rows included), then each collapsed row's panels among themselves.
+  const auto check = [&](const std::string& where, const json& panels) {
+    std::vector<Box> boxes;
+    for (const auto& panel : panels) {
+      const Box b = box(panel);
+      INFO(where << ": " << b.title);
+      CHECK(b.w > 0);
+      CHECK(b.h > 0);
+      CHECK(b.x >= 0);
+      CHECK(b.x + b.w <= 24);
+      for (const auto& other : boxes) {
+        INFO("overlaps " << other.title);
+        CHECK_FALSE(overlaps(b, other));
+      }
+      boxes.push_back(b);
+    }
+  };
+  for (const auto& d : load_dashboards()) {
+    check(d.file, d.doc.at("panels"));
+    for (const auto& panel : d.doc.at("panels")) {
+      if (panel.value("collapsed", false))
+        check(d.file + " / " + panel.value("title", "?"), panel.at("panels"));
+    }
+  }
+}
+
+namespace {
+
+// The replication probe's families (the replication contract of issue 11). The Replication
+// row shows each of them, for the picked target like every drill-down row.
+const std::vector<std::string> kReplicationMetrics = {
+    "pgvitals_replica_wal_receiver_up",
+    "pgvitals_replica_replay_lag_bytes",
+    "pgvitals_replica_replay_lag_seconds",
+    "pgvitals_replica_replay_paused",
+    "pgvitals_replication_standby_lag_bytes",
+    "pgvitals_replication_standby_lag_seconds",
+    "pgvitals_replication_standbys",
+    "pgvitals_replication_slot_retained_bytes",
+    "pgvitals_replication_slot_active",
+    "pgvitals_replication_slot_safe_wal_bytes",
+    "pgvitals_replication_slot_wal_status",
+    "pgvitals_server_xid_age",
+    "pgvitals_server_mxid_age",
+    "pgvitals_server_autovacuum_freeze_max_age",
+    "pgvitals_server_autovacuum_multixact_freeze_max_age",
+};
+
+}  // namespace
+
+TEST_CASE("the Replication row shows every replication, slot and wraparound metric",
+          "[dashboards]") {
+  bool found = false;
+  for (const auto& d : load_dashboards()) {
+    if (d.file != "pgvitals-overview.json") continue;
+    found = true;
+    std::vector<std::string> exprs;
+    for (const auto& e : all_exprs(d)) {
+      if (e.row == "Replication") exprs.push_back(e.expr);
+    }
+    REQUIRE_FALSE(exprs.empty());
+    const auto queried = [&](const std::string& pattern) {
+      const std::regex re(pattern);
+      return std::any_of(exprs.begin(), exprs.end(),
+                         [&](const std::string& e) { return std::regex_search(e, re); });
+    };
+    for (const auto& metric : kReplicationMetrics) {
+      INFO(metric);
+      CHECK(queried("\\b" + metric + "\\{"));
+    }
+    // Wraparound as a share of 2^31 and of the setting that forces anti-wraparound vacuums.
+    CHECK(queried(R"(pgvitals_server_xid_age\{[^}]*\}\) / 2147483648$)"));
+    CHECK(queried(R"(pgvitals_server_mxid_age\{[^}]*\}\) / 2147483648$)"));
+    CHECK(queried(R"(pgvitals_server_xid_age\{.*/ .*pgvitals_server_autovacuum_freeze_max_age\{)"));
+    CHECK(queried(
+        R"(pgvitals_server_mxid_age\{.*/ .*pgvitals_server_autovacuum_multixact_freeze_max_age\{)"));
+  }
+  CHECK(found);
 }

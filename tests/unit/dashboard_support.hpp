@@ -66,20 +66,21 @@ inline std::vector<json> all_panels(const json& doc) {
 }
 
 // The row a top-level panel sits under: the title of the last row panel before it (or of the
-// row it is nested in, for a collapsed row). The Fleet row's panels span every target.
+// row it is nested in, for a collapsed row); "" above the first row. The Fleet row's panels
+// span every target.
 inline bool is_fleet_row_title(const std::string& title) {
   return title.rfind("Fleet", 0) == 0;
 }
 
-inline std::vector<std::pair<json, bool>> panels_with_fleet_flag(const json& doc) {
-  std::vector<std::pair<json, bool>> out;
-  bool fleet = false;
+inline std::vector<std::pair<json, std::string>> panels_with_row(const json& doc) {
+  std::vector<std::pair<json, std::string>> out;
+  std::string row;
   if (!doc.contains("panels")) return out;
   for (const auto& panel : doc.at("panels")) {
-    if (panel.value("type", "") == "row") fleet = is_fleet_row_title(panel.value("title", ""));
-    out.emplace_back(panel, fleet);
+    if (panel.value("type", "") == "row") row = panel.value("title", "");
+    out.emplace_back(panel, row);
     if (panel.contains("panels")) {
-      for (const auto& nested : panel.at("panels")) out.emplace_back(nested, fleet);
+      for (const auto& nested : panel.at("panels")) out.emplace_back(nested, row);
     }
   }
   return out;
@@ -89,15 +90,16 @@ struct Expr {
   std::string where;  // "file: panel title [refId]" for failure messages
   std::string expr;
   bool fleet = false;  // in the Fleet row: not filtered by $target, aggregated with topk/count
+  std::string row;     // the title of the row the panel sits under
 };
 
 inline std::vector<Expr> all_exprs(const Dashboard& d) {
   std::vector<Expr> out;
-  for (const auto& [panel, fleet] : panels_with_fleet_flag(d.doc)) {
+  for (const auto& [panel, row] : panels_with_row(d.doc)) {
     if (!panel.contains("targets")) continue;
     for (const auto& t : panel.at("targets")) {
       out.push_back({d.file + ": " + panel.value("title", "?") + " [" + t.value("refId", "?") + "]",
-                     t.value("expr", ""), fleet});
+                     t.value("expr", ""), is_fleet_row_title(row), row});
     }
   }
   return out;

@@ -254,6 +254,7 @@ TEST_CASE("the live metrics sample is a real scrape with per-target series", "[d
 TEST_CASE("series missing from the sample until first use are registered by the agent",
           "[dashboards]") {
   const std::string code = read_file(kSourceDir / "src/telemetry/metrics.cpp");
+  // The family table names each family as a string literal: family<T>("name", "help").
   for (const auto& [name, has_target] : kLazySeries) {
     INFO(name);
     // The family table names each family once, as a string literal.
