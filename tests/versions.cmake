@@ -9,6 +9,7 @@ pgvitals_add_test(test_versions integration integration/versions_test.cpp)
 target_include_directories(test_versions PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent)
 pgvitals_add_test(test_replication integration agent/replication_agent_test.cpp)
 target_include_directories(test_replication PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent)
+target_link_libraries(test_replication PRIVATE nlohmann_json::nlohmann_json)
 
 set(PGVITALS_PG_VERSIONS "" CACHE STRING "Server major versions of the test matrix, e.g. 13;14;16;17;18")
 

@@ -5,9 +5,11 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "app/replication_report.hpp"
 #include "config/probe_catalog.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
+#include "http/replication_json.hpp"
 #include "pg/error.hpp"
 
 namespace pgv::app {
@@ -138,6 +140,7 @@ std::string render_check_text(const CheckSummary& summary) {
     if (t.up && conn != st.checks.end()) out += "  latency " + ms(conn->second.seconds);
     out += "\n";
     render_activity(out, st);
+    render_replication(out, st);
     char pool[96];
     std::snprintf(pool, sizeof pool, "    agent pool: %d/%d in use, %d idle, %d waiting\n",
                   st.pool.in_use, st.pool.max, st.pool.idle, st.pool.waiting);
@@ -194,6 +197,7 @@ std::string render_check_json(const CheckSummary& summary) {
                  {"max", st.pool.max},
                  {"waiting", st.pool.waiting}};
     if (st.activity) j["activity"] = http::activity_to_json(*st.activity);
+    if (st.replication) j["replication"] = http::replication_to_json(*st.replication);
     j["failures"] = nlohmann::json::array();
     for (const auto& f : t.failures) {
       j["failures"].push_back({{"time", f.time_unix},

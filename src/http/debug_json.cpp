@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/replication_json.hpp"
+
 namespace pgv::http {
 
 std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
@@ -76,6 +78,9 @@ std::string activity_json(const telemetry::Snapshot& snapshot, const std::string
     } else {
       j["activity"] = nullptr;
     }
+    // The replication digest (wraparound ages and the database they belong to, standbys,
+    // slots) of this cycle, or null.
+    j["replication"] = t->replication ? replication_to_json(*t->replication) : nlohmann::json();
     targets.push_back(std::move(j));
   }
   return nlohmann::json{{"targets", targets}}.dump(2, ' ', false,
