@@ -29,6 +29,8 @@ TEST_CASE("bad configuration exits 2 with a message naming the key", "[agent][cl
       {"interval: fast\n", "interval"},
       {"pool:\n  size: -1\n", "pool.size"},
       {"targets:\n  - name: a\n    dsn: 'host=h bogus'\n", "targets[0].dsn"},
+      {"targets:\n  - name: a\n    dsn: postgresql://u@h/db\n    max_replication_lag: 16XB\n",
+       "targets[0].max_replication_lag"},
   };
   for (const auto& c : cases) {
     TempFile file(c.yaml);
