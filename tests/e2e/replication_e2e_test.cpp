@@ -3,6 +3,8 @@
 // query of the row returns data for the target it is about: the primary-side ones
 // (pgvitals_replication_*) for the primary, the standby-side ones (pgvitals_replica_*) for the
 // standby, the wraparound ones for both.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <iostream>
 #include <string>
@@ -145,4 +147,53 @@ TEST_CASE("every Replication row query returns data for a primary, its standby a
   std::cout << "Replication row: " << on_primary.size() << " queries, " << expected.size()
             << " (query, target) pairs checked, " << empty.size() << " empty, all data after "
             << waited << " s\n";
+}
+
+namespace {
+
+std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
+  const auto body = prom.api("alerts");
+  std::string state = "inactive";
+  for (const auto& alert : body["data"]["alerts"]) {
+    if (alert["labels"].value("alertname", "") == name) state = alert.value("state", "?");
+  }
+  return state;
+}
+
+}  // namespace
+
+TEST_CASE("paused replay and a stopped primary fire the replication alerts through Prometheus",
+          "[e2e][integration]") {
+  char dir[] = "/tmp/pgvitals-rules-XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string rules = rules_with_short_for(kSource + "/alerts/pgvitals.rules.yml", dir, "3s");
+  PgCluster primary;
+  const auto standby = PgCluster::standby_of(primary, kStandbyApp);
+  REQUIRE(eventually([&] { return streaming(primary); }, 30s));
+  TempFile config(two_targets(primary, *standby));
+  AgentProcess agent({"--config", config.path()}, {});
+  REQUIRE(agent.wait_for_status("/healthz", 200, 10s));
+  PrometheusProcess prom(agent.port(), {rules});
+  REQUIRE(eventually(
+      [&] { return has_samples(prom.query("pgvitals_replica_wal_receiver_up == 1")); }, 20s));
+  CHECK(alert_state(prom, "PgvitalsReplicaReplayPaused") == "inactive");
+  CHECK(alert_state(prom, "PgvitalsWalReceiverDown") == "inactive");
+
+  const auto paused_at = std::chrono::steady_clock::now();
+  standby->admin("SELECT pg_wal_replay_pause()");
+  REQUIRE(eventually([&] { return alert_state(prom, "PgvitalsReplicaReplayPaused") == "firing"; },
+                     30s));
+  const double paused_fired =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_at).count();
+  standby->admin("SELECT pg_wal_replay_resume()");
+
+  const auto stopped_at = std::chrono::steady_clock::now();
+  primary.stop();
+  REQUIRE(
+      eventually([&] { return alert_state(prom, "PgvitalsWalReceiverDown") == "firing"; }, 30s));
+  const double receiver_fired =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+  std::cout << "PgvitalsReplicaReplayPaused firing " << paused_fired
+            << " s after the pause, PgvitalsWalReceiverDown " << receiver_fired
+            << " s after the primary stopped (for: 3s)\n";
 }
