@@ -27,7 +27,7 @@ std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig
     case config::ProbeId::activity:
       return std::make_unique<ActivityProbe>();
     case config::ProbeId::replication:
-      return std::make_unique<ReplicationProbe>();
+      return std::make_unique<ReplicationProbe>(agent.settings_every);
   }
   return nullptr;
 }

@@ -28,7 +28,17 @@ nlohmann::json array_at(const pg::Result& r, int col) {
 
 }  // namespace
 
-std::string ReplicationProbe::sql(int top_n, ServerVersion /*server*/) {
+std::string ReplicationProbe::sql(int top_n, bool with_ages, ServerVersion /*server*/) {
+  // Wraparound ages move slowly and reading pg_database is a third of the query's cost on
+  // an idle server: they are read every few cycles (as settings are) and kept between.
+  static constexpr const char* kAges = R"(
+  (SELECT json_build_array(datname, age(datfrozenxid)) FROM pg_database
+     ORDER BY age(datfrozenxid) DESC LIMIT 1),
+  (SELECT json_build_array(datname, mxid_age(datminmxid)) FROM pg_database
+     ORDER BY mxid_age(datminmxid) DESC LIMIT 1),
+  current_setting('autovacuum_freeze_max_age'),
+  current_setting('autovacuum_multixact_freeze_max_age'))";
+  static constexpr const char* kNoAges = "NULL, NULL, NULL, NULL";
   // 13 to 18 read the same columns here (wal_status and safe_wal_size arrived in 13), so
   // the version does not change the text yet; it is the place where it would.
   const std::string limit = std::to_string(top_n < 1 ? 1 : top_n);
@@ -41,13 +51,15 @@ std::string ReplicationProbe::sql(int top_n, ServerVersion /*server*/) {
               ELSE pg_current_wal_lsn() END AS lsn
   FROM pg_is_in_recovery() AS r),
 rep AS MATERIALIZED (
-  SELECT CASE WHEN application_name = '' THEN 'unnamed' ELSE application_name END AS name,
-         coalesce(state, 'unknown') AS state, coalesce(sync_state, 'unknown') AS sync_state,
-         pg_wal_lsn_diff((SELECT lsn FROM here), replay_lsn) AS lag_bytes,
+  SELECT CASE WHEN a.application_name = '' THEN 'unnamed' ELSE a.application_name END AS name,
+         coalesce(w.state, 'unknown') AS state, coalesce(w.sync_state, 'unknown') AS sync_state,
+         pg_wal_lsn_diff((SELECT lsn FROM here), w.replay_lsn) AS lag_bytes,
          -- replay_lag keeps its last value for a while after the standby caught up.
-         CASE WHEN replay_lsn >= (SELECT lsn FROM here) THEN 0
-              ELSE extract(epoch FROM replay_lag) END AS lag_seconds
-  FROM pg_stat_replication),
+         CASE WHEN w.replay_lsn >= (SELECT lsn FROM here) THEN 0
+              ELSE extract(epoch FROM w.replay_lag) END AS lag_seconds
+  -- pg_stat_replication joins every backend to the WAL senders; only the senders' own rows
+  -- are needed, which keeps the cost flat however many sessions the server has.
+  FROM pg_stat_get_wal_senders() w CROSS JOIN LATERAL pg_stat_get_activity(w.pid) a),
 slots AS MATERIALIZED (
   SELECT slot_name, slot_type, active,
          pg_wal_lsn_diff((SELECT lsn FROM here), restart_lsn) AS retained,
@@ -80,12 +92,8 @@ SELECT h.recovery,
                             ORDER BY retained DESC NULLS LAST, slot_name), '[]')
      FROM (SELECT * FROM slots ORDER BY retained DESC NULLS LAST, slot_name LIMIT )" +
          limit + R"() s),
-  (SELECT json_build_array(datname, age(datfrozenxid)) FROM pg_database
-     ORDER BY age(datfrozenxid) DESC LIMIT 1),
-  (SELECT json_build_array(datname, mxid_age(datminmxid)) FROM pg_database
-     ORDER BY mxid_age(datminmxid) DESC LIMIT 1),
-  current_setting('autovacuum_freeze_max_age'),
-  current_setting('autovacuum_multixact_freeze_max_age'),
+  )" + (with_ages ? kAges : kNoAges) +
+         R"(,
   pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')
     OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
 FROM here h)";
@@ -135,9 +143,22 @@ ReplicationDigest parse_replication_row(const pg::Result& r) {
 async::Task<void> ReplicationProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pool::Lease lease = co_await acquire(ctx, result);
   pg::Connection& conn = lease.connection();
-  const std::string statement = sql(ctx.activity_top_n, ServerVersion{conn.server_version()});
+  const bool with_ages = !ages_ || ctx.cycle % ages_every_ == 0;
+  const std::string statement =
+      sql(ctx.activity_top_n, with_ages, ServerVersion{conn.server_version()});
   const pg::Result row = co_await query(ctx, result, conn, statement);
   auto digest = std::make_shared<ReplicationDigest>(parse_replication_row(row));
+  if (with_ages) {
+    ages_ = Ages{digest->xid_age,       digest->xid_database,   digest->mxid_age,
+                 digest->mxid_database, digest->freeze_max_age, digest->multixact_freeze_max_age};
+  } else {
+    digest->xid_age = ages_->xid_age;
+    digest->xid_database = ages_->xid_database;
+    digest->mxid_age = ages_->mxid_age;
+    digest->mxid_database = ages_->mxid_database;
+    digest->freeze_max_age = ages_->freeze_max_age;
+    digest->multixact_freeze_max_age = ages_->multixact_freeze_max_age;
+  }
   result.in_recovery = digest->in_recovery;
   result.replication = std::move(digest);
 }

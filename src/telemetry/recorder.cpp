@@ -113,14 +113,18 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
   metrics_.set_activity(*r.activity,
                         Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
-  if (!r.activity->privileged && !warned_unprivileged_) {
-    warned_unprivileged_ = true;
-    logging::log(
-        logging::LogLevel::warn,
-        "the monitoring role lacks pg_monitor: other roles' session states, ages, waits and "
-        "queries are hidden, only counts are exact (GRANT pg_monitor TO <role>)",
-        {{"target", state_.name}});
-  }
+  if (!r.activity->privileged) warn_unprivileged();
+}
+
+void TargetRecorder::warn_unprivileged() {
+  // Once per target, whichever probe notices first.
+  if (warned_unprivileged_) return;
+  warned_unprivileged_ = true;
+  logging::log(logging::LogLevel::warn,
+               "the monitoring role lacks pg_monitor: other roles' session states, ages, waits "
+               "and queries, standbys' WAL positions and the WAL receiver's state are hidden; "
+               "only counts are exact (GRANT pg_monitor TO <role>)",
+               {{"target", state_.name}});
 }
 
 void TargetRecorder::record_replication(const probes::ReplicationDigest& d,
@@ -129,14 +133,7 @@ void TargetRecorder::record_replication(const probes::ReplicationDigest& d,
   state_.replication_unix = unix_now();
   replication_this_cycle_ = true;
   replication_metrics_.set(d);
-  if (!d.privileged && !warned_replication_unprivileged_) {
-    warned_replication_unprivileged_ = true;
-    logging::log(logging::LogLevel::warn,
-                 "the monitoring role lacks pg_monitor: standbys' WAL positions and the WAL "
-                 "receiver's state are hidden, so replication lag is not known "
-                 "(GRANT pg_monitor TO <role>)",
-                 {{"target", state_.name}});
-  }
+  if (!d.privileged) warn_unprivileged();
 }
 
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {

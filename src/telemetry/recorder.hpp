@@ -38,6 +38,7 @@ class TargetRecorder {
   void record_replication(const probes::ReplicationDigest& digest,
                           std::shared_ptr<const probes::ReplicationDigest> shared);
   void record_failure(const probes::ProbeResult& result, CheckState& check);
+  void warn_unprivileged();
   void log_transition(const probes::ProbeResult& result, bool was_up);
   void publish();
 
@@ -58,7 +59,6 @@ class TargetRecorder {
   bool warned_unprivileged_ = false;
   bool activity_this_cycle_ = false;
   bool replication_this_cycle_ = false;
-  bool warned_replication_unprivileged_ = false;
   Clock::time_point down_since_{};
 };
 

@@ -8,19 +8,6 @@
 using namespace std::chrono_literals;
 using namespace pgv::testing;
 
-namespace {
-
-int series_count(const std::string& exposition, const std::string& metric) {
-  int n = 0;
-  std::size_t pos = 0;
-  while ((pos = exposition.find("\n" + metric + "{", pos)) != std::string::npos) {
-    ++n;
-    ++pos;
-  }
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("a pg_monitor-only role gets every server metric",
           "[matrix][agent][activity][integration]") {

@@ -37,6 +37,16 @@ inline double metric_value(const std::string& exposition, const std::string& met
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+// How many samples of `metric` (with labels) the exposition holds.
+inline int series_count(const std::string& exposition, const std::string& metric) {
+  int n = 0;
+  for (std::size_t pos = 0; (pos = exposition.find("\n" + metric + "{", pos)) != std::string::npos;
+       ++pos) {
+    ++n;
+  }
+  return n;
+}
+
 inline int agent_sessions(PgCluster& cluster) {
   return std::stoi(std::string(
       cluster.admin("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgvitals'")

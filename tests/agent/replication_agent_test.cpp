@@ -244,12 +244,7 @@ TEST_CASE("replication: many slots stay within the top-N bound", "[replication][
     m = agent.get("/metrics").body;
     return !std::isnan(metric_value(m, "pgvitals_replication_slot_active"));
   }));
-  int slots = 0;
-  for (std::size_t pos = 0;
-       (pos = m.find("\npgvitals_replication_slot_active{", pos)) != std::string::npos; ++pos) {
-    ++slots;
-  }
-  CHECK(slots == 5);
+  CHECK(series_count(m, "pgvitals_replication_slot_active") == 5);
 }
 
 TEST_CASE("replication: a bad ?lag= or replication_state= is a 400 that says why",

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "probes/activity.hpp"
+#include "probes/replication.hpp"
 #include "probes/settings.hpp"
 
 using pgv::probes::ActivityProbe;
@@ -44,4 +45,17 @@ TEST_CASE("the transaction ID comes from pg_current_xact_id on 13 and later",
   CHECK(std::string(ServerVersion{130023}.current_xact_id_sql()) == "pg_current_xact_id()");
   CHECK(std::string(ServerVersion{180004}.current_xact_id_sql()) == "pg_current_xact_id()");
   CHECK(std::string(ServerVersion{120022}.current_xact_id_sql()) == "txid_current()");
+}
+
+TEST_CASE("the replication query reads WAL senders' own rows and ages only when asked",
+          "[probes][replication]") {
+  const ServerVersion v{170010};
+  const std::string with = pgv::probes::ReplicationProbe::sql(5, true, v);
+  const std::string without = pgv::probes::ReplicationProbe::sql(5, false, v);
+  CHECK(mentions(with, "pg_database"));
+  CHECK_FALSE(mentions(without, "pg_database"));
+  // Not the view, which joins every backend to the senders.
+  CHECK_FALSE(mentions(with, "FROM pg_stat_replication"));
+  CHECK(mentions(with, "pg_stat_get_activity(w.pid)"));
+  CHECK(mentions(with, "LIMIT 5"));
 }
