@@ -8,7 +8,6 @@
 using namespace std::chrono_literals;
 using namespace pgv::testing;
 
-
 TEST_CASE("a pg_monitor-only role gets every server metric",
           "[matrix][agent][activity][integration]") {
   PgCluster cluster;  // the agent's role `pgvitals` is a member of pg_monitor and nothing else
