@@ -8,9 +8,10 @@
 namespace pgv::scheduler {
 
 // When a target's cycles start. Pure arithmetic on the times it is given, so it is tested
-// with a fake clock. Cycles are phase-locked to the first start; a cycle that overruns is
-// followed at once rather than skipping a tick (a gap of a whole interval would age
-// /healthz needlessly), and the lateness of every start is measured against the schedule.
+// with a fake clock. Cycles start one interval apart from the first start; a cycle that
+// overruns is followed at once rather than skipping a tick (a gap of a whole interval would
+// age /healthz needlessly), and the schedule goes on one interval after that late start.
+// The lateness of every start is measured against when it was due.
 class Cadence {
  public:
   Cadence(Clock::time_point start, Clock::duration first_delay, Clock::duration interval)
