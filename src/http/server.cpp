@@ -19,6 +19,7 @@ namespace pgv::http {
 namespace {
 
 constexpr int kMaxRequestsPerConnection = 1000;
+constexpr int kListenBacklog = 65535;
 
 int open_listener(const std::string& host, int port, int* bound_port) {
   addrinfo hints{};
@@ -36,7 +37,11 @@ int open_listener(const std::string& host, int port, int* bound_port) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // One listening socket per event loop on the same port; the kernel spreads connections.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+  // The deepest accept queue the kernel allows (it caps the value at net.core.somaxconn): a
+  // flood of connections that overflows the queue has the kernel drop SYNs, and a health
+  // probe's dropped SYN is retried only after a 1 s retransmission timeout.
+  if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0 ||
+      ::listen(fd, kListenBacklog) != 0) {
     const std::string why = std::strerror(errno);
     if (fd >= 0) ::close(fd);
     throw std::runtime_error("listen: cannot bind " + host + ":" + service + ": " + why);
