@@ -20,6 +20,7 @@
 #include "pg_cluster.hpp"
 #include "probes/activity.hpp"
 #include "probes/connectivity.hpp"
+#include "probes/lifecycle.hpp"
 #include "probes/replication.hpp"
 #include "probes/settings.hpp"
 #include "sessions.hpp"
@@ -50,10 +51,7 @@ struct Statement {
 };
 
 std::vector<Statement> cycle_statements(const ServerVersion& v) {
-  // A copy of lifecycle.cpp's statement, which that probe builds inline.
-  const std::string lifecycle_sql =
-      std::string("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE ") +
-      v.current_xact_id_sql() + " END";
+  const std::string lifecycle_sql = pgv::probes::LifecycleProbe::statement_sql(v);
   return {
       {"connectivity", pgv::probes::ConnectivityProbe::kSql, "SELECT pg_is_in_recovery()", false,
        1},

@@ -1,7 +1,5 @@
 #include "probes/lifecycle.hpp"
 
-#include "probes/server_versions.hpp"
-
 namespace pgv::probes {
 namespace {
 
@@ -18,17 +16,18 @@ void expect(const pg::Connection& conn, pg::TxStatus wanted, const char* after) 
 
 }  // namespace
 
+std::string LifecycleProbe::statement_sql(ServerVersion server) {
+  return std::string("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE ") +
+         server.current_xact_id_sql() + " END";
+}
+
 async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pool::Lease lease = co_await acquire(ctx, result);
   pg::Connection& conn = lease.connection();
 
   co_await query(ctx, result, conn, "BEGIN", "begin");
   expect(conn, pg::TxStatus::in_transaction, "BEGIN");
-  // On a primary the statement takes a transaction ID: a server that stopped assigning
-  // them (wraparound protection) fails here. A standby cannot assign one at all.
-  const std::string statement =
-      std::string("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE ") +
-      ServerVersion{conn.server_version()}.current_xact_id_sql() + " END";
+  const std::string statement = statement_sql(ServerVersion{conn.server_version()});
   co_await query(ctx, result, conn, statement, "statement");
   co_await query(ctx, result, conn, "ROLLBACK", "rollback");
   expect(conn, pg::TxStatus::idle, "ROLLBACK");

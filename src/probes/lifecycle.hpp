@@ -1,6 +1,9 @@
 #pragma once
 
+#include <string>
+
 #include "probes/probe.hpp"
+#include "probes/server_versions.hpp"
 
 namespace pgv::probes {
 
@@ -10,6 +13,11 @@ namespace pgv::probes {
 class LifecycleProbe final : public Probe {
  public:
   LifecycleProbe() noexcept : Probe(config::ProbeId::lifecycle) {}
+
+  // The statement inside the two transactions: on a primary it takes a transaction ID, so
+  // a server that stopped assigning them (wraparound protection) fails here; a standby
+  // cannot assign one at all. Public for the cost bench.
+  static std::string statement_sql(ServerVersion server);
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;

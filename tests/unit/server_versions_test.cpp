@@ -6,6 +6,7 @@
 #include <string>
 
 #include "probes/activity.hpp"
+#include "probes/lifecycle.hpp"
 #include "probes/replication.hpp"
 #include "probes/settings.hpp"
 
@@ -58,4 +59,10 @@ TEST_CASE("the replication query reads WAL senders' own rows and ages only when 
   CHECK_FALSE(mentions(with, "FROM pg_stat_replication"));
   CHECK(mentions(with, "pg_stat_get_activity(w.pid)"));
   CHECK(mentions(with, "LIMIT 5"));
+}
+
+TEST_CASE("the lifecycle statement takes a transaction ID only outside recovery",
+          "[probes][versions]") {
+  const std::string sql = pgv::probes::LifecycleProbe::statement_sql(ServerVersion{150018});
+  CHECK(mentions(sql, "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_xact_id() END"));
 }
