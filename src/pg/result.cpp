@@ -43,4 +43,9 @@ int Result::get_int(int row, int col) const noexcept {
   return value;
 }
 
+std::optional<double> Result::get_optional_double(int row, int col) const {
+  if (is_null(row, col)) return std::nullopt;
+  return std::stod(std::string(get(row, col)));
+}
+
 }  // namespace pgv::pg

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 struct pg_result;
@@ -23,6 +24,8 @@ class Result {
   std::string_view get(int row, int col) const noexcept;
   // The value as an int; 0 for NULL or text that is not a number.
   int get_int(int row, int col) const noexcept;
+  // A numeric column, empty when it is NULL (a value the server could not give).
+  std::optional<double> get_optional_double(int row, int col) const;
   pg_result* raw() const noexcept { return result_.get(); }
 
  private:

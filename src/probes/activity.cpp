@@ -7,12 +7,6 @@ namespace {
 
 constexpr int kOldestShown = 5;
 
-std::optional<double> to_seconds(const pg::Result& r, int col) {
-  if (r.is_null(0, col)) return std::nullopt;
-  const std::string_view s = r.get(0, col);
-  return std::stod(std::string(s));
-}
-
 nlohmann::json json_at(const pg::Result& r, int col) {
   return nlohmann::json::parse(r.get(0, col), nullptr, false);
 }
@@ -103,9 +97,9 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
   if (waits.is_object()) {
     for (const auto& [type, n] : waits.items()) d.waiting_by_event_type[type] = n.get<int>();
   }
-  d.oldest_transaction_seconds = to_seconds(r, 5);
-  d.oldest_idle_in_transaction_seconds = to_seconds(r, 6);
-  d.longest_query_seconds = to_seconds(r, 7);
+  d.oldest_transaction_seconds = r.get_optional_double(0, 5);
+  d.oldest_idle_in_transaction_seconds = r.get_optional_double(0, 6);
+  d.longest_query_seconds = r.get_optional_double(0, 7);
   const auto blocked = json_at(r, 8);
   if (blocked.is_array()) {
     for (const auto& pair : blocked) {
@@ -132,7 +126,7 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
   d.max_connections = r.get_int(0, 10);
   d.reserved_connections = r.get_int(0, 11) + r.get_int(0, 12);
   d.privileged = r.get(0, 13) == "t";
-  d.longest_lock_wait_seconds = to_seconds(r, 14);
+  d.longest_lock_wait_seconds = r.get_optional_double(0, 14);
   return d;
 }
 

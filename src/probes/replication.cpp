@@ -5,11 +5,6 @@
 namespace pgv::probes {
 namespace {
 
-std::optional<double> number_at(const pg::Result& r, int col) {
-  if (r.is_null(0, col)) return std::nullopt;
-  return std::stod(std::string(r.get(0, col)));
-}
-
 std::optional<double> number_in(const nlohmann::json& j) {
   if (j.is_number()) return j.get<double>();
   return std::nullopt;
@@ -109,8 +104,8 @@ ReplicationDigest parse_replication_row(const pg::Result& r) {
     if (d.privileged || !d.receiver_status.empty()) {
       d.receiver_streaming = d.receiver_status == "streaming";
     }
-    d.replay_lag_bytes = number_at(r, 2);
-    d.replay_lag_seconds = number_at(r, 3);
+    d.replay_lag_bytes = r.get_optional_double(0, 2);
+    d.replay_lag_seconds = r.get_optional_double(0, 3);
     if (!r.is_null(0, 4)) d.replay_paused = r.get(0, 4) == "t";
   }
   d.standby_count = r.get_int(0, 5);
@@ -135,8 +130,8 @@ ReplicationDigest parse_replication_row(const pg::Result& r) {
     d.mxid_database = text_in(mxid.at(0));
     d.mxid_age = number_in(mxid.at(1));
   }
-  d.freeze_max_age = number_at(r, 12);
-  d.multixact_freeze_max_age = number_at(r, 13);
+  d.freeze_max_age = r.get_optional_double(0, 12);
+  d.multixact_freeze_max_age = r.get_optional_double(0, 13);
   return d;
 }
 

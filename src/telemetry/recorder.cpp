@@ -104,7 +104,7 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
         r.settings->in_recovery, r.settings->version_num);
   }
-  if (r.replication) record_replication(*r.replication, r.replication);
+  if (r.replication) record_replication(r.replication);
   if (!r.activity) return;
   state_.activity = r.activity;
   state_.activity_unix = unix_now();
@@ -127,13 +127,11 @@ void TargetRecorder::warn_unprivileged() {
                {{"target", state_.name}});
 }
 
-void TargetRecorder::record_replication(const probes::ReplicationDigest& d,
-                                        std::shared_ptr<const probes::ReplicationDigest> shared) {
-  state_.replication = std::move(shared);
-  state_.replication_unix = unix_now();
+void TargetRecorder::record_replication(std::shared_ptr<const probes::ReplicationDigest> digest) {
+  replication_metrics_.set(*digest);
   replication_this_cycle_ = true;
-  replication_metrics_.set(d);
-  if (!d.privileged) warn_unprivileged();
+  if (!digest->privileged) warn_unprivileged();
+  state_.replication = std::move(digest);
 }
 
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {

@@ -35,8 +35,7 @@ class TargetRecorder {
   void record_check(const probes::ProbeResult& result);
   void record_by_role(const probes::ProbeResult& result, const config::ProbeSpec& spec);
   void record_server_facts(const probes::ProbeResult& result);
-  void record_replication(const probes::ReplicationDigest& digest,
-                          std::shared_ptr<const probes::ReplicationDigest> shared);
+  void record_replication(std::shared_ptr<const probes::ReplicationDigest> digest);
   void record_failure(const probes::ProbeResult& result, CheckState& check);
   void warn_unprivileged();
   void log_transition(const probes::ProbeResult& result, bool was_up);

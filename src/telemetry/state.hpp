@@ -47,7 +47,6 @@ struct TargetState {
   std::shared_ptr<const probes::ActivityDigest> activity;
   double activity_unix = 0;
   std::shared_ptr<const probes::ReplicationDigest> replication;  // from this cycle, or none
-  double replication_unix = 0;
   config::LagLimit max_replication_lag;  // /readyz's replication check, when set
 
   // The one freshness rule, read by the health answers, `check`, the landing page and the
