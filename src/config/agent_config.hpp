@@ -25,7 +25,11 @@ struct PoolSettings {
 
 struct TargetConfig {
   std::string name;
+  TargetKind kind = TargetKind::postgres;
   Dsn dsn;
+  // The `kind: pgbouncer` target this database is reached through: its connections send no
+  // startup `options`, and its failures name the hop that failed.
+  std::string via;
   std::map<std::string, std::string> labels;  // exported on pgvitals_target_info
   bool required = true;                       // counted by /healthz and /readyz
   Millis interval{5000};

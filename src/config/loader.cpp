@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -162,9 +163,28 @@ void validate(const AgentConfig& a) {
     fail("targets", "no targets: set DATABASE_URL or list targets: in the config file", "", "");
   }
   for (std::size_t i = 0; i < a.targets.size(); ++i) {
-    if (a.targets[i].dsn.conninfo.empty()) {
-      fail("targets[" + std::to_string(i) + "].dsn", "missing", "",
+    const TargetConfig& t = a.targets[i];
+    const std::string key = "targets[" + std::to_string(i) + "]";
+    if (t.dsn.conninfo.empty()) {
+      fail(key + ".dsn", "missing", "",
            "dsn or dsn_file, or DATABASE_URL for the target named default");
+    }
+    if (t.kind == TargetKind::pgbouncer && t.max_replication_lag.set()) {
+      fail(key + ".max_replication_lag", "not for a kind: pgbouncer target", "", "no value");
+    }
+    if (t.via.empty()) continue;
+    const auto pooler = std::find_if(a.targets.begin(), a.targets.end(),
+                                     [&](const TargetConfig& o) { return o.name == t.via; });
+    std::string poolers;
+    for (const TargetConfig& o : a.targets) {
+      if (o.kind == TargetKind::pgbouncer) poolers += (poolers.empty() ? "" : ", ") + o.name;
+    }
+    const std::string allowed = poolers.empty()
+                                    ? "the name of a kind: pgbouncer target (there is none)"
+                                    : "the name of a kind: pgbouncer target: " + poolers;
+    if (pooler == a.targets.end()) fail(key + ".via", "no such target", show_value(t.via), allowed);
+    if (pooler->kind != TargetKind::pgbouncer) {
+      fail(key + ".via", "not a kind: pgbouncer target", show_value(t.via), allowed);
     }
   }
 }
@@ -172,8 +192,11 @@ void validate(const AgentConfig& a) {
 void keep_own_shard(AgentConfig& a) {
   const auto count = static_cast<std::uint64_t>(a.shard.count);
   const auto index = static_cast<std::uint64_t>(a.shard.index);
-  std::erase_if(a.targets,
-                [&](const TargetConfig& t) { return stable_hash(t.name) % count != index; });
+  // A database reached through a pooler stays in its pooler's shard: its failures are
+  // placed on a hop by reading the pooler target's state, which only that shard has.
+  std::erase_if(a.targets, [&](const TargetConfig& t) {
+    return stable_hash(t.via.empty() ? t.name : t.via) % count != index;
+  });
 }
 
 }  // namespace

@@ -20,8 +20,26 @@ enum class ProbeId : std::uint8_t {
   lifecycle,
   settings,
   activity,
-  replication
+  replication,
+  pooler
 };
+
+// What a target is: a PostgreSQL database (reached directly or through a pooler), or a
+// PgBouncer admin console. Each probe row says which kinds it applies to.
+enum class TargetKind : std::uint8_t { postgres, pgbouncer };
+
+constexpr std::string_view to_string(TargetKind kind) noexcept {
+  return kind == TargetKind::pgbouncer ? "pgbouncer" : "postgres";
+}
+
+// A set of kinds, as bits.
+using KindSet = std::uint8_t;
+constexpr KindSet kind_bit(TargetKind kind) noexcept {
+  return static_cast<KindSet>(1U << static_cast<unsigned>(kind));
+}
+inline constexpr KindSet kPostgresOnly = kind_bit(TargetKind::postgres);
+inline constexpr KindSet kPgbouncerOnly = kind_bit(TargetKind::pgbouncer);
+inline constexpr KindSet kAnyKind = kPostgresOnly | kPgbouncerOnly;
 
 // Which health answers count a probe's result.
 enum class HealthGate : std::uint8_t {
@@ -41,16 +59,21 @@ struct ProbeSpec {
   std::chrono::milliseconds min_spacing;
   // Its phases are the connect phases published as pgvitals_connect_phase_seconds.
   bool times_connect;
+  // The target kinds it runs on; a target's default probes are every row of its kind.
+  KindSet kinds;
+
+  bool applies_to(TargetKind kind) const noexcept { return (kinds & kind_bit(kind)) != 0; }
 };
 
-inline constexpr std::array<ProbeSpec, 6> kProbeTable = {{
-    {ProbeId::connectivity, "connectivity", true, HealthGate::healthz, {}, false},
+inline constexpr std::array<ProbeSpec, 7> kProbeTable = {{
+    {ProbeId::connectivity, "connectivity", true, HealthGate::healthz, {}, false, kAnyKind},
     {ProbeId::new_connection, "new_connection", false, HealthGate::readyz,
-     std::chrono::milliseconds{5000}, true},
-    {ProbeId::lifecycle, "lifecycle", true, HealthGate::none, {}, false},
-    {ProbeId::settings, "settings", true, HealthGate::none, {}, false},
-    {ProbeId::activity, "activity", true, HealthGate::none, {}, false},
-    {ProbeId::replication, "replication", true, HealthGate::none, {}, false},
+     std::chrono::milliseconds{5000}, true, kAnyKind},
+    {ProbeId::lifecycle, "lifecycle", true, HealthGate::none, {}, false, kPostgresOnly},
+    {ProbeId::settings, "settings", true, HealthGate::none, {}, false, kPostgresOnly},
+    {ProbeId::activity, "activity", true, HealthGate::none, {}, false, kPostgresOnly},
+    {ProbeId::replication, "replication", true, HealthGate::none, {}, false, kPostgresOnly},
+    {ProbeId::pooler, "pooler", true, HealthGate::none, {}, false, kPgbouncerOnly},
 }};
 
 // The row of a probe; rows are in ProbeId order.
@@ -80,7 +103,7 @@ inline const ProbeSpec& up_probe() noexcept {
   return kProbeTable.front();
 }
 
-// Every probe name in table order: the default `probes:` list.
+// Every probe name in table order.
 inline const std::vector<std::string>& known_probes() {
   static const std::vector<std::string> kNames = [] {
     std::vector<std::string> names;
@@ -88,6 +111,15 @@ inline const std::vector<std::string>& known_probes() {
     return names;
   }();
   return kNames;
+}
+
+// The probes of one kind of target in table order: its default `probes:` list.
+inline std::vector<std::string> default_probes(TargetKind kind) {
+  std::vector<std::string> names;
+  for (const ProbeSpec& spec : kProbeTable) {
+    if (spec.applies_to(kind)) names.emplace_back(spec.name);
+  }
+  return names;
 }
 
 }  // namespace pgv::config

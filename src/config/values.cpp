@@ -218,12 +218,15 @@ void check_label_name(std::string_view key, std::string_view name) {
   if (name == "required") fail(key, "reserved label name", show_value(name), kAllowed);
 }
 
-void check_probes(std::string_view key, const std::vector<std::string>& probes) {
-  const auto& known = known_probes();
+void check_probes(std::string_view key, const std::vector<std::string>& probes, TargetKind kind) {
+  const std::vector<std::string> known = default_probes(kind);
   for (std::size_t i = 0; i < probes.size(); ++i) {
     const std::string item_key = std::string(key) + "[" + std::to_string(i) + "]";
-    if (std::find(known.begin(), known.end(), probes[i]) == known.end()) {
-      fail(item_key, "unknown probe", show_value(probes[i]), join(known));
+    const ProbeSpec* spec = find_probe(probes[i]);
+    if (spec == nullptr) fail(item_key, "unknown probe", show_value(probes[i]), join(known));
+    if (!spec->applies_to(kind)) {
+      fail(item_key, "probe does not apply to a kind: " + std::string(to_string(kind)) + " target",
+           show_value(probes[i]), join(known));
     }
     if (std::find(probes.begin(), probes.begin() + static_cast<std::ptrdiff_t>(i), probes[i]) !=
         probes.begin() + static_cast<std::ptrdiff_t>(i)) {

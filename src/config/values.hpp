@@ -44,8 +44,10 @@ Dsn parse_dsn_at(std::string_view key, std::string_view text);
 
 void check_target_name(std::string_view key, std::string_view name);
 void check_label_name(std::string_view key, std::string_view name);
-// Names are checked one by one (key[i]); the list as a whole under `key`.
-void check_probes(std::string_view key, const std::vector<std::string>& probes);
+// Names are checked one by one (key[i]), against the probes of `kind`; the list as a whole
+// under `key`.
+void check_probes(std::string_view key, const std::vector<std::string>& probes,
+                  TargetKind kind = TargetKind::postgres);
 
 inline const std::vector<std::string> kLogFormats = {"text", "json"};
 inline const std::vector<std::string> kLogLevels = {"trace", "debug", "info",

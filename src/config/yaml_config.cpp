@@ -21,8 +21,9 @@ const std::vector<std::string> kTopKeys = {
     "interval", "timeout", "settings_every", "workers", "failure_ring", "activity",
     "shard",    "pool",    "probes",         "targets"};
 const std::vector<std::string> kTargetKeys = {
-    "name",     "dsn",     "dsn_file", "labels", "required",
-    "interval", "timeout", "pool",     "probes", "max_replication_lag"};
+    "name",     "kind",     "dsn",     "dsn_file", "via",    "labels",
+    "required", "interval", "timeout", "pool",     "probes", "max_replication_lag"};
+const std::vector<std::string> kKinds = {"postgres", "pgbouncer"};
 const std::vector<std::string> kPoolKeys = {"size", "max_overflow", "timeout", "recycle",
                                             "pre_ping"};
 
@@ -82,9 +83,10 @@ PoolSettings read_pool(const Section& s, PoolSettings out) {
 }
 
 std::vector<std::string> read_probes(const YamlReader& r, const YAML::Node& node,
-                                     const std::string& key) {
+                                     const std::string& key,
+                                     TargetKind kind = TargetKind::postgres) {
   std::vector<std::string> probes = r.text_list(node, key);
-  at(r, node, [&] { check_probes(key, probes); });
+  at(r, node, [&] { check_probes(key, probes, kind); });
   return probes;
 }
 
@@ -143,13 +145,28 @@ TargetConfig read_target(const YamlReader& r, const YAML::Node& node, const std:
   if (!s.has("name")) r.fail(node, s.key("name"), "missing", "", "a target name such as primary");
   t.name = r.text(s.get("name"), s.key("name"));
   at(r, s.get("name"), [&] { check_target_name(s.key("name"), t.name); });
+  if (s.has("kind")) {
+    const std::string text = r.text(s.get("kind"), s.key("kind"));
+    at(r, s.get("kind"), [&] { parse_choice(s.key("kind"), text, kKinds); });
+    t.kind = text == "pgbouncer" ? TargetKind::pgbouncer : TargetKind::postgres;
+    // A pooler's admin console runs the pooler's probes, whatever the file's list says.
+    if (t.kind == TargetKind::pgbouncer) t.probes = default_probes(t.kind);
+  }
   read_dsn(s, t, file.secrets);
+  if (s.has("via")) {
+    t.via = r.text(s.get("via"), s.key("via"));
+    at(r, s.get("via"), [&] { check_target_name(s.key("via"), t.via); });
+    if (t.kind == TargetKind::pgbouncer) {
+      r.fail(s.get("via"), s.key("via"), "not for a kind: pgbouncer target", show_value(t.via),
+             "via only on database targets, naming the pooler in front of them");
+    }
+  }
   if (s.has("labels")) t.labels = read_labels(r, s.get("labels"), s.key("labels"));
   s.read("required", t.required);
   s.read("interval", t.interval, kMinInterval);
   s.read("timeout", t.timeout);
   if (s.has("pool")) t.pool = read_pool(r.section(s.get("pool"), s.key("pool"), kPoolKeys), t.pool);
-  if (s.has("probes")) t.probes = read_probes(r, s.get("probes"), s.key("probes"));
+  if (s.has("probes")) t.probes = read_probes(r, s.get("probes"), s.key("probes"), t.kind);
   if (s.has("max_replication_lag")) {
     const std::string key = s.key("max_replication_lag");
     const std::string text = r.text(s.get("max_replication_lag"), key);

@@ -13,7 +13,7 @@ namespace pgv::config::detail {
 struct FileConfig {
   AgentConfig agent;
   PoolSettings pool;
-  std::vector<std::string> probes = known_probes();
+  std::vector<std::string> probes = default_probes(TargetKind::postgres);
   Secrets secrets;  // every secret in the document, scrubbed from any later message
 };
 

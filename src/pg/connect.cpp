@@ -73,8 +73,9 @@ class PhaseClock {
 async::Task<Resolved> look_up_hosts(const ConnectParams& params, Deadline deadline,
                                     ConnectTiming* timing) {
   const HostEnvironment env = HostEnvironment::current();
-  const std::vector<std::string> names = names_to_look_up(params.options, env);
-  if (names.empty()) co_return Resolved{params.options, {}};
+  Options startup = params.startup_options();
+  const std::vector<std::string> names = names_to_look_up(startup, env);
+  if (names.empty()) co_return Resolved{std::move(startup), {}};
   const Clock::time_point start = Clock::now();
   std::map<std::string, std::vector<std::string>> addresses;
   try {
@@ -90,14 +91,18 @@ async::Task<Resolved> look_up_hosts(const ConnectParams& params, Deadline deadli
     throw Error(std::move(details), params.secrets ? params.secrets->scrub(e.what()) : e.what());
   }
   if (timing) timing->dns = seconds_between(start, Clock::now());
-  Options options = with_addresses(params.options, env, addresses);
+  Options options = with_addresses(startup, env, addresses);
   co_return Resolved{std::move(options), std::move(addresses)};
 }
 
-}  // namespace
+// PgBouncer's answer to a startup packet with `options` in it (SQLSTATE 08P01).
+bool refused_startup_options(const Error& e) {
+  return e.details().sqlstate == "08P01" &&
+         std::string_view(e.what()).find("unsupported startup parameter") != std::string_view::npos;
+}
 
-async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
-                                ConnectTiming* timing) {
+async::Task<Connection> connect_once(const ConnectParams& params, Deadline deadline,
+                                     ConnectTiming* timing) {
   const Resolved resolved = co_await look_up_hosts(params, deadline, timing);
   std::vector<const char*> keys;
   std::vector<const char*> values;
@@ -135,6 +140,23 @@ async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
   phases.finish();
   if (PQsetnonblocking(conn.raw(), 1) != 0) throw connect_error(conn, params, resolved);
   co_return conn;
+}
+
+}  // namespace
+
+async::Task<Connection> connect(const ConnectParams& params, Deadline deadline,
+                                ConnectTiming* timing) {
+  const bool sent_settings =
+      !params.server_settings.empty() && !params.through_pooler->load(std::memory_order_relaxed);
+  try {
+    co_return co_await connect_once(params, deadline, timing);
+  } catch (const Error& e) {
+    if (!sent_settings || !refused_startup_options(e)) throw;
+  }
+  // A pooler nobody declared: from now on this target's sessions go without server
+  // settings (every copy of the params shares the flag).
+  params.through_pooler->store(true, std::memory_order_relaxed);
+  co_return co_await connect_once(params, deadline, timing);
 }
 
 }  // namespace pgv::pg

@@ -55,18 +55,43 @@ ConnectParams make_connect_params(const config::Dsn& dsn, const SessionSettings&
     params.options.emplace_back("fallback_application_name", session.application_name);
   }
   if (session.statement_timeout.count() > 0) {
-    const std::string setting =
+    params.server_settings =
         "-c statement_timeout=" + std::to_string(session.statement_timeout.count());
-    if (std::string* opts = find(params.options, "options")) {
-      *opts += " " + setting;
-    } else {
-      params.options.emplace_back("options", setting);
-    }
   }
+  params.through_pooler->store(session.through_pooler);
   // Redacted again with what libpq parsed: its reading of the password wins over ours.
   params.redacted = secrets->scrub(dsn.conninfo);
   params.secrets = std::move(secrets);
   return params;
+}
+
+Endpoint ConnectParams::endpoint() const {
+  auto value = [&](const char* key, const char* env) -> std::string {
+    for (const auto& [k, v] : options) {
+      if (k == key) return v;
+    }
+    const char* from_env = std::getenv(env);
+    return from_env ? from_env : "";
+  };
+  auto first = [](const std::string& list) { return list.substr(0, list.find(',')); };
+  Endpoint out;
+  out.host = first(value("host", "PGHOST"));
+  const std::string port = first(value("port", "PGPORT"));
+  if (!port.empty()) out.port = std::atoi(port.c_str());
+  out.dbname = value("dbname", "PGDATABASE");
+  if (out.dbname.empty()) out.dbname = value("user", "PGUSER");
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ConnectParams::startup_options() const {
+  if (server_settings.empty() || through_pooler->load(std::memory_order_relaxed)) return options;
+  std::vector<std::pair<std::string, std::string>> out = options;
+  if (std::string* opts = find(out, "options")) {
+    *opts += " " + server_settings;
+  } else {
+    out.emplace_back("options", server_settings);
+  }
+  return out;
 }
 
 }  // namespace pgv::pg

@@ -20,6 +20,10 @@ async::Task<void> ConnectivityProbe::execute(ProbeContext& ctx, ProbeResult& res
   for (int attempt = 0;; ++attempt) {
     pool::Lease lease = co_await acquire(ctx, result, attempt > 0);
     try {
+      if (kind_ == config::TargetKind::pgbouncer) {
+        co_await query(ctx, result, lease.connection(), kPoolerSql);
+        co_return;
+      }
       const pg::Result rows = co_await query(ctx, result, lease.connection(), kSql);
       result.in_recovery = rows.rows() == 1 && rows.get(0, 0) == "t";
       co_return;

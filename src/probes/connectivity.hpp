@@ -8,13 +8,19 @@ namespace pgv::probes {
 // the SELECT is the ping, one round trip that also reads the server's role, so /primary and
 // /replica are as fresh as /healthz. A session that died under it is retried on a fresh
 // connection, at most twice (connectivity.cpp says when).
+// On a PgBouncer admin console, which has no SELECT, SHOW VERSION is the round trip.
 class ConnectivityProbe final : public Probe {
  public:
-  ConnectivityProbe() noexcept : Probe(config::ProbeId::connectivity) {}
+  explicit ConnectivityProbe(config::TargetKind kind = config::TargetKind::postgres) noexcept
+      : Probe(config::ProbeId::connectivity), kind_(kind) {}
   static constexpr const char* kSql = "SELECT pg_is_in_recovery()";
+  static constexpr const char* kPoolerSql = "SHOW VERSION";
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;
+
+ private:
+  config::TargetKind kind_;
 };
 
 }  // namespace pgv::probes

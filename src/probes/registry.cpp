@@ -5,6 +5,7 @@
 #include "probes/connectivity.hpp"
 #include "probes/lifecycle.hpp"
 #include "probes/new_connection.hpp"
+#include "probes/pooler.hpp"
 #include "probes/replication.hpp"
 #include "probes/settings.hpp"
 
@@ -17,7 +18,7 @@ std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig
                                   const config::AgentConfig& agent) {
   switch (id) {
     case config::ProbeId::connectivity:
-      return std::make_unique<ConnectivityProbe>();
+      return std::make_unique<ConnectivityProbe>(target.kind);
     case config::ProbeId::new_connection:
       return std::make_unique<NewConnectionProbe>(target.interval);
     case config::ProbeId::lifecycle:
@@ -28,6 +29,8 @@ std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig
       return std::make_unique<ActivityProbe>();
     case config::ProbeId::replication:
       return std::make_unique<ReplicationProbe>(agent.settings_every);
+    case config::ProbeId::pooler:
+      return std::make_unique<PoolerProbe>(agent.settings_every);
   }
   return nullptr;
 }

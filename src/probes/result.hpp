@@ -9,6 +9,7 @@
 
 #include "async/clock.hpp"
 #include "pg/error.hpp"
+#include "probes/pooler_digest.hpp"
 #include "probes/replication_digest.hpp"
 
 namespace pgv::probes {
@@ -82,6 +83,7 @@ struct ProbeResult {
   std::optional<ServerSettings> settings;
   std::shared_ptr<const ActivityDigest> activity;
   std::shared_ptr<const ReplicationDigest> replication;
+  std::shared_ptr<const PoolerDigest> pooler;
 
   void add_phase(std::string name, double secs) { phases.emplace_back(std::move(name), secs); }
   // SQLSTATE 57P03: the server is starting up (or shutting down), not broken.

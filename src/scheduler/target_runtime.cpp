@@ -10,6 +10,7 @@ pg::ConnectParams target_params(const config::TargetConfig& target) {
   pg::SessionSettings session;
   // The server gives up on a statement when we would: a hung query never outlives its probe.
   session.statement_timeout = target.timeout;
+  session.through_pooler = target.kind == config::TargetKind::pgbouncer || !target.via.empty();
   return pg::make_connect_params(target.dsn, session);
 }
 
@@ -30,13 +31,13 @@ TargetRuntime::TargetRuntime(telemetry::Telemetry& telemetry, const config::Targ
       echo_sql(agent.echo_sql),
       activity_top_n(agent.activity_top_n),
       expose_query_text(agent.expose_query_text),
-      recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target)),
+      recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target, params.endpoint())),
       pool(params, pool_options(target.pool), &recorder->pool_observer()),
       probes(probes::make_probes(target, agent)) {}
 
 std::string fingerprint(const config::TargetConfig& t, const config::AgentConfig& a) {
   std::ostringstream out;
-  out << t.name << '\n'
+  out << t.name << ' ' << config::to_string(t.kind) << ' ' << t.via << '\n'
       << t.dsn.conninfo << '\n'
       << t.required << ' ' << t.interval.count() << ' ' << t.timeout.count() << ' ' << t.pool.size
       << ' ' << t.pool.max_overflow << ' ' << t.pool.timeout.count() << ' '

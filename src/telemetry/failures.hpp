@@ -22,6 +22,8 @@ struct FailureRecord {
   int backend_pid = 0;
   double seconds = 0;
   std::vector<std::pair<std::string, double>> phases;
+  std::string hop;  // a target reached through a pooler: pooler, server or unknown
+  std::string hop_detail;
 };
 
 // The most recent failures, oldest dropped first. Thread-safe.

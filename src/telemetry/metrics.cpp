@@ -135,6 +135,53 @@ Metrics::Metrics()
       multixact_freeze_max_age(
           family<prometheus::Gauge>("pgvitals_server_autovacuum_multixact_freeze_max_age",
                                     "The autovacuum_multixact_freeze_max_age setting.")),
+      pgbouncer_clients(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_clients",
+          "PgBouncer client connections per pool, by state (active, waiting, *_cancel_req).")),
+      pgbouncer_clients_waiting(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_clients_waiting",
+          "PgBouncer clients waiting for a server connection, per pool.")),
+      pgbouncer_max_wait(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_max_wait_seconds",
+          "How long the oldest waiting PgBouncer client has waited, per pool.")),
+      pgbouncer_server_connections(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_server_connections",
+          "PgBouncer server connections per pool, by state (active, idle, used, tested, login).")),
+      pgbouncer_pool_size(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_pool_size", "PgBouncer pool_size per database (SHOW DATABASES).")),
+      pgbouncer_pool_saturation(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_pool_saturation_ratio",
+          "PgBouncer server connections in use over the database's pool_size, per pool.")),
+      pgbouncer_client_connections(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_client_connections", "PgBouncer client connections in use.")),
+      pgbouncer_max_client_connections(family<prometheus::Gauge>(
+          "pgvitals_pgbouncer_max_client_connections", "PgBouncer's max_client_conn.")),
+      pgbouncer_client_connections_ratio(
+          family<prometheus::Gauge>("pgvitals_pgbouncer_client_connections_ratio",
+                                    "PgBouncer client connections over max_client_conn.")),
+      pgbouncer_transactions(family<prometheus::Counter>(
+          "pgvitals_pgbouncer_transactions_total",
+          "Transactions PgBouncer pooled, per database (SHOW STATS; resets with PgBouncer).")),
+      pgbouncer_queries(family<prometheus::Counter>(
+          "pgvitals_pgbouncer_queries_total",
+          "Queries PgBouncer pooled, per database (SHOW STATS; resets with PgBouncer).")),
+      pgbouncer_transaction_seconds(family<prometheus::Counter>(
+          "pgvitals_pgbouncer_transaction_seconds_total",
+          "Time spent in transactions through PgBouncer, per database.")),
+      pgbouncer_query_seconds(
+          family<prometheus::Counter>("pgvitals_pgbouncer_query_seconds_total",
+                                      "Time spent in queries through PgBouncer, per database.")),
+      pgbouncer_wait_seconds(family<prometheus::Counter>(
+          "pgvitals_pgbouncer_wait_seconds_total",
+          "Time PgBouncer clients spent waiting for a server connection, per database.")),
+      path_hop_up(family<prometheus::Gauge>(
+          "pgvitals_path_hop_up",
+          "For a database reached through a pooler (via): 1 while the hop (pooler, server) "
+          "works, 0 when it fails; no series while its state is unknown.")),
+      path_added_latency(family<prometheus::Gauge>(
+          "pgvitals_path_added_latency_seconds",
+          "Connectivity latency through the pooler minus that of a direct target to the same "
+          "server.")),
       last_cycle(family<prometheus::Gauge>("pgvitals_scheduler_last_cycle_timestamp_seconds",
                                            "Unix time the target's last probe cycle finished.")),
       schedule_lag(family<prometheus::Histogram>(

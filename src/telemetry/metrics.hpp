@@ -112,6 +112,23 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& mxid_age;
   prometheus::Family<prometheus::Gauge>& freeze_max_age;
   prometheus::Family<prometheus::Gauge>& multixact_freeze_max_age;
+  // PgBouncer admin consoles (the pooler probe), and paths through a pooler.
+  prometheus::Family<prometheus::Gauge>& pgbouncer_clients;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_clients_waiting;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_max_wait;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_server_connections;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_pool_size;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_pool_saturation;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_client_connections;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_max_client_connections;
+  prometheus::Family<prometheus::Gauge>& pgbouncer_client_connections_ratio;
+  prometheus::Family<prometheus::Counter>& pgbouncer_transactions;
+  prometheus::Family<prometheus::Counter>& pgbouncer_queries;
+  prometheus::Family<prometheus::Counter>& pgbouncer_transaction_seconds;
+  prometheus::Family<prometheus::Counter>& pgbouncer_query_seconds;
+  prometheus::Family<prometheus::Counter>& pgbouncer_wait_seconds;
+  prometheus::Family<prometheus::Gauge>& path_hop_up;
+  prometheus::Family<prometheus::Gauge>& path_added_latency;
   prometheus::Family<prometheus::Gauge>& last_cycle;
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;

@@ -16,11 +16,23 @@ double seconds_of(config::Millis d) {
 
 }  // namespace
 
-TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target)
+TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target,
+                               pg::Endpoint endpoint)
     : hub_(hub),
-      metrics_(hub.metrics, target.name, target.labels, target.required, target.probes),
+      metrics_(hub.metrics, target.name, target.labels, target.required, target.probes,
+               !target.via.empty()),
       replication_metrics_(hub.metrics, target.name) {
+  if (target.kind == config::TargetKind::pgbouncer) {
+    pooler_metrics_ = std::make_unique<PoolerMetrics>(hub.metrics, target.name);
+  }
+  if (!target.via.empty()) {
+    hop_up_ = std::make_unique<SeriesSet>(hub.metrics.path_hop_up, target.name);
+    added_latency_ = std::make_unique<SeriesSet>(hub.metrics.path_added_latency, target.name);
+  }
   state_.name = target.name;
+  state_.kind = target.kind;
+  state_.via = target.via;
+  state_.endpoint = std::move(endpoint);
   state_.labels = target.labels;
   state_.required = target.required;
   state_.interval_seconds = seconds_of(target.interval);
@@ -63,6 +75,8 @@ void TargetRecorder::record_check(const probes::ProbeResult& r) {
   check.phase.clear();
   check.sqlstate.clear();
   check.message.clear();
+  check.hop.clear();
+  check.hop_detail.clear();
   metrics_.probe_duration(r.probe).Observe(r.seconds);
   metrics_.probe_last_success(r.probe).Set(now_unix);
   limits_.erase(r.probe);
@@ -81,6 +95,7 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
     replication_metrics_.clear();
     state_.replication = nullptr;
   }
+  if (spec.id == config::ProbeId::pooler && !r.ok) clear_pooler();
   if (r.ok && spec.times_connect) {
     double total = 0;
     for (const auto& [phase, secs] : r.phases) {
@@ -105,6 +120,7 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
         r.settings->in_recovery, r.settings->version_num);
   }
   if (r.replication) record_replication(r.replication);
+  if (r.pooler) record_pooler(r.pooler);
   if (!r.activity) return;
   state_.activity = r.activity;
   state_.activity_unix = unix_now();
@@ -134,6 +150,50 @@ void TargetRecorder::record_replication(std::shared_ptr<const probes::Replicatio
   state_.replication = std::move(digest);
 }
 
+void TargetRecorder::record_pooler(std::shared_ptr<const probes::PoolerDigest> digest) {
+  if (pooler_metrics_) pooler_metrics_->set(*digest);
+  pooler_this_cycle_ = true;
+  state_.pooler = std::move(digest);
+}
+
+void TargetRecorder::clear_pooler() {
+  if (pooler_metrics_) pooler_metrics_->clear();
+  state_.pooler = nullptr;
+}
+
+PathTargets TargetRecorder::path_targets() {
+  PathTargets path;
+  path.pooler = hub_.state.get(state_.via);
+  if (!path.pooler) return path;
+  if (!direct_.empty()) {
+    path.direct = hub_.state.get(direct_);
+    if (path.direct && reaches_same_server(state_, *path.pooler, *path.direct)) return path;
+    path.direct = nullptr;
+    direct_.clear();
+  }
+  // Searched again only while none is known: a fleet's targets are not walked every cycle.
+  const std::shared_ptr<const Snapshot> all = hub_.state.snapshot();
+  for (const auto& [name, candidate] : *all) {
+    if (reaches_same_server(state_, *path.pooler, *candidate)) {
+      path.direct = candidate;
+      direct_ = name;
+      break;
+    }
+  }
+  return path;
+}
+
+void TargetRecorder::record_path() {
+  const PathHealth health = path_health(state_, path_targets());
+  std::map<prometheus::Labels, double> hops;
+  if (health.pooler_up) hops[{{"hop", "pooler"}}] = *health.pooler_up ? 1 : 0;
+  if (health.server_up) hops[{{"hop", "server"}}] = *health.server_up ? 1 : 0;
+  hop_up_->replace(hops);
+  std::map<prometheus::Labels, double> added;
+  if (health.added_latency_seconds) added[{}] = *health.added_latency_seconds;
+  added_latency_->replace(added);
+}
+
 void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& check) {
   const pg::Error::Details details = r.error.value_or(pg::Error::Details{});
   const std::string reason = pg::reason_label(details.reason, details.sqlstate);
@@ -142,7 +202,12 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
   check.sqlstate = details.sqlstate;
   check.message = r.error_message;
   state_.starting = r.server_starting();
-  metrics_.probe_failures(r.probe, reason).Increment();
+  if (!state_.via.empty()) {
+    HopVerdict verdict = place_failure(path_targets(), details, r.error_message);
+    check.hop = std::move(verdict.hop);
+    check.hop_detail = std::move(verdict.detail);
+  }
+  metrics_.probe_failures(r.probe, reason, check.hop).Increment();
 
   FailureRecord record;
   record.time_unix = unix_now();
@@ -155,6 +220,8 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
   record.backend_pid = details.backend_pid;
   record.seconds = r.seconds;
   record.phases = r.phases;
+  record.hop = check.hop;
+  record.hop_detail = check.hop_detail;
   hub_.failures.push(record);
 
   LogLimit& limit = limits_[r.probe];
@@ -172,6 +239,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
                 {"backend_pid", record.backend_pid},
                 {"seconds", record.seconds},
                 {"repeats_suppressed", limit.suppressed},
+                {"hop", record.hop},
                 {"error", record.message}});
   limit.last_reason = reason;
   limit.last_logged = now;
@@ -207,6 +275,9 @@ void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& poo
     state_.replication = nullptr;
   }
   replication_this_cycle_ = false;
+  if (!pooler_this_cycle_) clear_pooler();
+  pooler_this_cycle_ = false;
+  if (hop_up_) record_path();
   metrics_.schedule_lag().Observe(lag_seconds < 0 ? 0 : lag_seconds);
   metrics_.set_pool(pool);
   const double now_unix = unix_now();

@@ -5,6 +5,8 @@
 
 #include "config/agent_config.hpp"
 #include "probes/result.hpp"
+#include "telemetry/path.hpp"
+#include "telemetry/pooler_metrics.hpp"
 #include "telemetry/replication_metrics.hpp"
 #include "telemetry/telemetry.hpp"
 
@@ -15,7 +17,9 @@ namespace pgv::telemetry {
 // target (destroying this) removes its series and its state.
 class TargetRecorder {
  public:
-  TargetRecorder(Telemetry& hub, const config::TargetConfig& target);
+  // `endpoint`: where the target's DSN points, to find a direct target of the same server
+  // for a target reached through a pooler.
+  TargetRecorder(Telemetry& hub, const config::TargetConfig& target, pg::Endpoint endpoint = {});
   ~TargetRecorder();
   TargetRecorder(const TargetRecorder&) = delete;
   TargetRecorder& operator=(const TargetRecorder&) = delete;
@@ -36,6 +40,11 @@ class TargetRecorder {
   void record_by_role(const probes::ProbeResult& result, const config::ProbeSpec& spec);
   void record_server_facts(const probes::ProbeResult& result);
   void record_replication(std::shared_ptr<const probes::ReplicationDigest> digest);
+  void record_pooler(std::shared_ptr<const probes::PoolerDigest> digest);
+  void clear_pooler();
+  // A target reached through a pooler: the pooler target and a direct one, as they stand.
+  PathTargets path_targets();
+  void record_path();
   void record_failure(const probes::ProbeResult& result, CheckState& check);
   void warn_unprivileged();
   void log_transition(const probes::ProbeResult& result, bool was_up);
@@ -52,12 +61,18 @@ class TargetRecorder {
   Telemetry& hub_;
   TargetMetrics metrics_;
   ReplicationMetrics replication_metrics_;
+  std::unique_ptr<PoolerMetrics> pooler_metrics_;  // kind pgbouncer only
+  // `via` targets only: pgvitals_path_hop_up and pgvitals_path_added_latency_seconds.
+  std::unique_ptr<SeriesSet> hop_up_;
+  std::unique_ptr<SeriesSet> added_latency_;
+  std::string direct_;  // the direct target last found for this path ("" if none)
   TargetState state_;
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
   bool warned_unprivileged_ = false;
   bool activity_this_cycle_ = false;
   bool replication_this_cycle_ = false;
+  bool pooler_this_cycle_ = false;
   Clock::time_point down_since_{};
 };
 

@@ -20,31 +20,6 @@ Values one(const std::optional<bool>& value) {
 
 }  // namespace
 
-void SeriesSet::replace(const Values& values) {
-  for (auto it = series_.begin(); it != series_.end();) {
-    if (values.contains(it->first)) {
-      ++it;
-      continue;
-    }
-    family_->Remove(it->second);
-    it = series_.erase(it);
-  }
-  for (const auto& [labels, value] : values) {
-    auto it = series_.find(labels);
-    if (it == series_.end()) {
-      prometheus::Labels with_target = labels;
-      with_target.emplace("target", target_);
-      it = series_.emplace(labels, &family_->Add(with_target)).first;
-    }
-    it->second->Set(value);
-  }
-}
-
-void SeriesSet::clear() {
-  for (const auto& [labels, gauge] : series_) family_->Remove(gauge);
-  series_.clear();
-}
-
 SeriesSet& ReplicationMetrics::make(prometheus::Family<prometheus::Gauge>& family,
                                     const std::string& target) {
   sets_.push_back(std::make_unique<SeriesSet>(family, target));

@@ -6,30 +6,9 @@
 
 #include "probes/replication_digest.hpp"
 #include "telemetry/metrics.hpp"
+#include "telemetry/series_set.hpp"
 
 namespace pgv::telemetry {
-
-// The series of one family for one target whose label sets come and go (standbys, slots):
-// each update replaces the whole set, so a standby or slot that went leaves nothing behind.
-class SeriesSet {
- public:
-  SeriesSet(prometheus::Family<prometheus::Gauge>& family, std::string target)
-      : family_(&family), target_(std::move(target)) {}
-  ~SeriesSet() { clear(); }
-  SeriesSet(const SeriesSet&) = delete;
-  SeriesSet& operator=(const SeriesSet&) = delete;
-  SeriesSet(SeriesSet&&) = delete;
-  SeriesSet& operator=(SeriesSet&&) = delete;
-
-  // `values` by their labels, without `target`.
-  void replace(const std::map<prometheus::Labels, double>& values);
-  void clear();
-
- private:
-  prometheus::Family<prometheus::Gauge>* family_;
-  std::string target_;
-  std::map<prometheus::Labels, prometheus::Gauge*> series_;
-};
 
 // One target's replication, WAL retention and wraparound series. Shown from a successful
 // replication probe until clear(); a value the digest lacks has no series, never a 0.

@@ -36,6 +36,12 @@ std::shared_ptr<const Snapshot> StateStore::snapshot() const {
   return snapshot_;
 }
 
+std::shared_ptr<const TargetState> StateStore::get(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  const auto it = current_.find(name);
+  return it == current_.end() ? nullptr : it->second;
+}
+
 void StateStore::publish(std::shared_ptr<const TargetState> state) {
   std::lock_guard lock(mutex_);
   current_[state->name] = std::move(state);

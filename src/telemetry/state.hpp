@@ -10,6 +10,8 @@
 
 #include "async/clock.hpp"
 #include "config/lag_limit.hpp"
+#include "config/probe_catalog.hpp"
+#include "pg/conninfo.hpp"
 #include "pool/observer.hpp"
 #include "probes/result.hpp"
 
@@ -27,12 +29,19 @@ struct CheckState {
   std::string phase;
   std::string sqlstate;
   std::string message;  // redacted
+  // A target reached through a pooler: the hop its last failure is placed on (pooler,
+  // server, unknown) and why, in words.
+  std::string hop;
+  std::string hop_detail;
 };
 
 // Everything HTTP may show about a target. Published as an immutable copy after each
 // probe, so readers never lock against the scheduler.
 struct TargetState {
   std::string name;
+  config::TargetKind kind = config::TargetKind::postgres;
+  std::string via;        // the pooler target in front of this database, if any
+  pg::Endpoint endpoint;  // where its DSN points (for finding targets of the same server)
   std::map<std::string, std::string> labels;
   bool required = true;
   double interval_seconds = 5;
@@ -47,7 +56,8 @@ struct TargetState {
   std::shared_ptr<const probes::ActivityDigest> activity;
   double activity_unix = 0;
   std::shared_ptr<const probes::ReplicationDigest> replication;  // from this cycle, or none
-  config::LagLimit max_replication_lag;  // /readyz's replication check, when set
+  config::LagLimit max_replication_lag;                // /readyz's replication check, when set
+  std::shared_ptr<const probes::PoolerDigest> pooler;  // kind pgbouncer: from this cycle, or none
 
   // The one freshness rule, read by the health answers, `check`, the landing page and the
   // activity gauges' expiry: a probe's last success counts while it is at most two of the
@@ -76,6 +86,8 @@ struct Liveness {
 class StateStore {
  public:
   std::shared_ptr<const Snapshot> snapshot() const;
+  // One target's latest state (nullptr when there is none), without copying the map.
+  std::shared_ptr<const TargetState> get(const std::string& name) const;
   void publish(std::shared_ptr<const TargetState> state);
   void remove(const std::string& name);
 

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "config/probe_catalog.hpp"
+
 namespace pgv::telemetry {
 namespace {
 
@@ -35,7 +37,7 @@ T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key,
 
 TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
                              const std::map<std::string, std::string>& labels, bool required,
-                             const std::vector<std::string>& probes)
+                             const std::vector<std::string>& probes, bool via)
     : metrics_(metrics),
       target_(std::move(target)),
       up_(add(metrics.up, {})),
@@ -62,8 +64,17 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
     pool_closed_[r] = &add(metrics.pool_closed, {{"reason", std::string(pool::to_string(r))}});
   }
   for (const std::string& probe : probes) {
+    // Through a pooler, three hops per reason: only the up/down probe's, which alerts
+    // read, exist from the start; the other probes' appear at their first failure.
+    if (via && probe != config::up_probe().name) continue;
     for (pg::Reason reason : kCommonFailureReasons) {
-      probe_failures(probe, std::string(pg::to_string(reason)));
+      if (!via) {
+        probe_failures(probe, std::string(pg::to_string(reason)));
+        continue;
+      }
+      for (const char* hop : {"pooler", "server", "unknown"}) {
+        probe_failures(probe, std::string(pg::to_string(reason)), hop);
+      }
     }
   }
   metrics_.watch_expiry(this);
@@ -166,9 +177,12 @@ prometheus::Histogram& TargetMetrics::probe_duration(const std::string& probe) {
 }
 
 prometheus::Counter& TargetMetrics::probe_failures(const std::string& probe,
-                                                   const std::string& reason) {
-  return lazy(failures_, probe + "\n" + reason, metrics_.probe_failures,
-              {{"probe", probe}, {"reason", reason}});
+                                                   const std::string& reason,
+                                                   const std::string& hop) {
+  prometheus::Labels labels{{"probe", probe}, {"reason", reason}};
+  if (!hop.empty()) labels.emplace("hop", hop);
+  return lazy(failures_, probe + "\n" + reason + "\n" + hop, metrics_.probe_failures,
+              std::move(labels));
 }
 
 prometheus::Gauge& TargetMetrics::probe_last_success(const std::string& probe) {

@@ -17,9 +17,11 @@ class TargetMetrics final : public pool::PoolObserver {
  public:
   // `required` is exported on pgvitals_target_info; every probe in `probes` gets its
   // failure counters for kCommonFailureReasons at 0.
+  // A target reached through a pooler (`via`) labels its failures with the hop as well;
+  // its connectivity counters exist at 0 for each hop.
   TargetMetrics(Metrics& metrics, std::string target,
                 const std::map<std::string, std::string>& labels, bool required = true,
-                const std::vector<std::string>& probes = {});
+                const std::vector<std::string>& probes = {}, bool via = false);
   ~TargetMetrics() override;
   TargetMetrics(const TargetMetrics&) = delete;
   TargetMetrics& operator=(const TargetMetrics&) = delete;
@@ -28,7 +30,9 @@ class TargetMetrics final : public pool::PoolObserver {
 
   prometheus::Gauge& up() { return up_; }
   prometheus::Histogram& probe_duration(const std::string& probe);
-  prometheus::Counter& probe_failures(const std::string& probe, const std::string& reason);
+  // `hop` (pooler, server, unknown) only for a target reached through a pooler.
+  prometheus::Counter& probe_failures(const std::string& probe, const std::string& reason,
+                                      const std::string& hop = "");
   prometheus::Gauge& probe_last_success(const std::string& probe);
   prometheus::Gauge& connect_phase(const std::string& phase);
   prometheus::Histogram& connect_duration() { return connect_duration_; }

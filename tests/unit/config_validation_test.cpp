@@ -68,6 +68,12 @@ TEST_CASE("every invalid value is reported with its key path first and the bad v
       {"targets:\n" + target("a", "    probes: [lifecycle]\n"), "targets[0].probes", "lifecycle"},
       {"targets:\n" + target("a", "    probes: [connectivity, nope]\n"), "targets[0].probes[1]",
        "nope"},
+      {"targets:\n" + target("a", "    kind: pgpool\n"), "targets[0].kind", "pgpool"},
+      {"targets:\n" + target("a", "    kind: pgbouncer\n    probes: [connectivity, activity]\n"),
+       "targets[0].probes[1]", "activity"},
+      {"targets:\n" + target("a", "    probes: [connectivity, pooler]\n"), "targets[0].probes[1]",
+       "pooler"},
+      {"targets:\n" + target("b", "    kind: pgbouncer\n    via: a\n"), "targets[0].via", "a"},
   }));
   INFO(c.yaml);
   const std::string message = yaml_error(c.yaml);
@@ -83,7 +89,7 @@ TEST_CASE("unknown keys are errors naming the full key path and the keys allowed
                  Catch::Contains("(test.yaml line 1)"));
   CHECK_THAT(yaml_error("targets:\n" + target("a") + target("b", "    dsnn: x\n")),
              Catch::StartsWith("config: targets[1].dsnn: unknown key") &&
-                 Catch::Contains("allowed: name, dsn, dsn_file, labels") &&
+                 Catch::Contains("allowed: name, kind, dsn, dsn_file, via, labels") &&
                  Catch::Contains("line 6"));
   CHECK_THAT(yaml_error("targets:\n" + target("a") + target("b", "    pool: {sise: 3}\n")),
              Catch::StartsWith("config: targets[1].pool.sise: unknown key") &&

@@ -12,7 +12,7 @@ using pgv::pg::make_connect_params;
 
 namespace {
 std::string option(const pgv::pg::ConnectParams& p, const std::string& key) {
-  for (const auto& [k, v] : p.options) {
+  for (const auto& [k, v] : p.startup_options()) {
     if (k == key) return v;
   }
   return "<unset>";
@@ -37,6 +37,26 @@ TEST_CASE("a DSN's own application_name and options are kept", "[conninfo]") {
   CHECK(option(p, "application_name") == "mine");
   CHECK(option(p, "fallback_application_name") == "<unset>");
   CHECK(option(p, "options") == "-c search_path=x -c statement_timeout=200");
+}
+
+TEST_CASE("through a pooler, sessions send no options startup parameter", "[conninfo]") {
+  pgv::pg::SessionSettings session;
+  session.statement_timeout = std::chrono::milliseconds(1500);
+  session.through_pooler = true;
+  const auto declared = make_connect_params(parse_dsn("postgresql://u@h:6432/db"), session);
+  CHECK(option(declared, "options") == "<unset>");
+  CHECK(option(declared, "fallback_application_name") == "pgvitals");
+  // A DSN's own options are the user's to keep, pooler or not.
+  const auto own = make_connect_params(parse_dsn("host=h options='-c search_path=x'"), session);
+  CHECK(option(own, "options") == "-c search_path=x");
+
+  // A pooler found out at connect time: every copy of the params stops sending them.
+  session.through_pooler = false;
+  const auto found = make_connect_params(parse_dsn("postgresql://u@h:6432/db"), session);
+  const auto copy = found;
+  CHECK(option(copy, "options") == "-c statement_timeout=1500");
+  found.through_pooler->store(true);
+  CHECK(option(copy, "options") == "<unset>");
 }
 
 TEST_CASE("libpq's rejection of a DSN is a ConfigError without the password", "[conninfo]") {

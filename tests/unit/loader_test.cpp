@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -119,7 +120,7 @@ TEST_CASE("DATABASE_URL alone becomes the only target, named default", "[config]
   CHECK(c.targets[0].name == "default");
   CHECK(c.targets[0].dsn.conninfo == "postgresql://user:CANARY@h/db");
   CHECK(c.targets[0].dsn.redacted.find("CANARY") == std::string::npos);
-  CHECK(c.targets[0].probes == known_probes());
+  CHECK(c.targets[0].probes == pgv::config::default_probes(pgv::config::TargetKind::postgres));
   CHECK(pgv::scheduler::pool_options(c.targets[0].pool).min_idle == 1);
 }
 
@@ -304,7 +305,7 @@ targets:
   CHECK(custom.probes == std::vector<std::string>{"connectivity"});
 
   const auto bare = load("targets: [{name: a, dsn: host=a}]");
-  CHECK(bare.targets[0].probes == known_probes());
+  CHECK(bare.targets[0].probes == pgv::config::default_probes(pgv::config::TargetKind::postgres));
   CHECK(bare.targets[0].pool.size == 2);
   CHECK(bare.targets[0].pool.timeout == Millis{30'000});
 }
@@ -315,4 +316,56 @@ TEST_CASE("current_environment reads the process environment", "[config][loader]
   ::unsetenv("PGVITALS_TEST_VARIABLE");
   REQUIRE(env.count("PGVITALS_TEST_VARIABLE") == 1);
   CHECK(env.at("PGVITALS_TEST_VARIABLE") == "a=b");
+}
+
+TEST_CASE("kind: pgbouncer targets run the pooler's probes; via must name one",
+          "[config][loader]") {
+  const auto c = load(
+      "probes: [connectivity, activity]\n"
+      "targets:\n"
+      "  - {name: bouncer, kind: pgbouncer, dsn: 'host=b port=6432 dbname=pgbouncer'}\n"
+      "  - {name: app, dsn: 'host=b port=6432 dbname=app', via: bouncer}\n"
+      "  - {name: direct, dsn: 'host=db dbname=app'}\n");
+  REQUIRE(c.targets.size() == 3);
+  CHECK(c.targets[0].kind == pgv::config::TargetKind::pgbouncer);
+  // The file's probe list is for databases; a pooler gets its own.
+  CHECK(c.targets[0].probes ==
+        std::vector<std::string>{"connectivity", "new_connection", "pooler"});
+  CHECK(c.targets[1].kind == pgv::config::TargetKind::postgres);
+  CHECK(c.targets[1].via == "bouncer");
+  CHECK(c.targets[1].probes == std::vector<std::string>{"connectivity", "activity"});
+
+  CHECK_THAT(load_error("targets:\n"
+                        "  - {name: app, dsn: 'host=b', via: direct}\n"
+                        "  - {name: direct, dsn: 'host=db'}\n"),
+             Catch::StartsWith("config: targets[0].via: not a kind: pgbouncer target: got "
+                               "'direct'; allowed: the name of a kind: pgbouncer target (there is "
+                               "none)"));
+  CHECK_THAT(load_error("targets:\n"
+                        "  - {name: app, dsn: 'host=b', via: bouncr}\n"
+                        "  - {name: bouncer, kind: pgbouncer, dsn: 'host=b dbname=pgbouncer'}\n"),
+             Catch::StartsWith("config: targets[0].via: no such target: got 'bouncr'") &&
+                 Catch::EndsWith("allowed: the name of a kind: pgbouncer target: bouncer"));
+  CHECK_THAT(
+      load_error("targets:\n"
+                 "  - {name: b, kind: pgbouncer, dsn: 'host=b', max_replication_lag: 1MB}\n"),
+      Catch::StartsWith("config: targets[0].max_replication_lag: not for a kind: pgbouncer"));
+}
+
+TEST_CASE("sharding keeps a database reached through a pooler in its pooler's shard",
+          "[config][shard]") {
+  std::string yaml = "targets:\n  - {name: bouncer, kind: pgbouncer, dsn: 'host=b'}\n";
+  for (int i = 0; i < 40; ++i) {
+    yaml += "  - {name: app" + std::to_string(i) + ", dsn: 'host=b', via: bouncer}\n";
+  }
+  std::size_t seen = 0;
+  for (int index = 0; index < 4; ++index) {
+    const auto c = load(yaml + "shard: {index: " + std::to_string(index) + ", count: 4}\n");
+    const bool has_pooler = std::any_of(c.targets.begin(), c.targets.end(),
+                                        [](const auto& t) { return t.name == "bouncer"; });
+    // All 41 in the pooler's shard, none elsewhere.
+    CHECK(c.targets.size() == (has_pooler ? 41U : 0U));
+    seen += c.targets.size();
+  }
+  CHECK(seen == 41);
 }
