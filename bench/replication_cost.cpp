@@ -55,9 +55,11 @@ std::vector<Statement> cycle_statements(const ServerVersion& v) {
   return {
       {"connectivity", pgv::probes::ConnectivityProbe::kSql, "SELECT pg_is_in_recovery()", false,
        1},
-      // lifecycle.cpp: BEGIN, its statement, ROLLBACK; BEGIN, COMMIT.
+      // lifecycle.cpp: BEGIN, its statement, ROLLBACK; BEGIN, the leak check, COMMIT.
       {"lifecycle BEGIN (x2)", "BEGIN", "BEGIN", false, 2},
       {"lifecycle statement", lifecycle_sql, "SELECT CASE WHEN pg_is_in_recovery()", true, 1},
+      {"lifecycle leak check", pgv::probes::LifecycleProbe::kLeakCheckSql,
+       "SELECT current_setting($1, $2)", false, 1},
       {"lifecycle ROLLBACK", "ROLLBACK", "ROLLBACK", false, 1},
       {"lifecycle COMMIT", "COMMIT", "COMMIT", false, 1},
       {"activity", pgv::probes::ActivityProbe::sql(kTopN, false, v), "WITH a AS MATERIALIZED", true,
@@ -92,7 +94,7 @@ struct Side {
 };
 
 // One probe cycle's statements in the agent's order: connectivity; lifecycle's BEGIN, its
-// statement, ROLLBACK, then BEGIN, COMMIT; activity; settings; replication. Settings runs
+// statement, ROLLBACK, then BEGIN, the leak check, COMMIT; activity; settings; replication. Settings runs
 // every cycle here and is weighted 1/kSettingsEvery when summed, as the agent runs it on
 // every 12th cycle by default.
 void run_cycle(Side& side) {
@@ -110,6 +112,7 @@ void run_cycle(Side& side) {
                          "lifecycle statement",
                          "lifecycle ROLLBACK",
                          "lifecycle BEGIN (x2)",
+                         "lifecycle leak check",
                          "lifecycle COMMIT",
                          "activity",
                          "settings",

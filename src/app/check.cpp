@@ -33,20 +33,28 @@ int run_check(const config::FlagOverrides& flags, const std::string& format) {
 
   telemetry::Telemetry tel;
   std::vector<std::shared_ptr<scheduler::TargetRuntime>> runtimes;
-  async::EventLoop loop;
-  std::size_t done = 0;
-  Clock::duration longest{};
   for (std::size_t i = 0; i < config.targets.size(); ++i) {
-    const auto& t = config.targets[i];
-    auto rt = std::make_shared<scheduler::TargetRuntime>(tel, t, config, std::move(params[i]));
-    runtimes.push_back(rt);
-    longest = std::max<Clock::duration>(longest, t.timeout * (rt->probes.size() + 1));
-    loop.spawn(scheduler::run_cycle(*rt, true), async::new_scope(),
-               [&done](std::exception_ptr) { ++done; });
+    runtimes.push_back(std::make_shared<scheduler::TargetRuntime>(tel, config.targets[i], config,
+                                                                  std::move(params[i])));
   }
-  // Each probe is bounded by its deadline; this only guards against a bug.
-  const Deadline give_up = Clock::now() + longest + std::chrono::seconds(5);
-  while (done < runtimes.size() && Clock::now() < give_up) loop.run_once(give_up);
+  async::EventLoop loop;
+  // Targets reached through a pooler run once the others are done: the hop a failure of
+  // theirs is placed on is read from the pooler's and a direct target's results.
+  std::size_t started = 0;
+  std::size_t done = 0;
+  for (const bool via : {false, true}) {
+    Clock::duration longest{};
+    for (const auto& rt : runtimes) {
+      if (rt->config.via.empty() == via) continue;
+      ++started;
+      longest = std::max<Clock::duration>(longest, rt->config.timeout * (rt->probes.size() + 1));
+      loop.spawn(scheduler::run_cycle(*rt, true), async::new_scope(),
+                 [&done](std::exception_ptr) { ++done; });
+    }
+    // Each probe is bounded by its deadline; this only guards against a bug.
+    const Deadline give_up = Clock::now() + longest + std::chrono::seconds(5);
+    while (done < started && Clock::now() < give_up) loop.run_once(give_up);
+  }
 
   for (const auto& rt : runtimes) rt->recorder->record_cycle(0, rt->pool.stats());
   const auto snapshot = tel.state.snapshot();

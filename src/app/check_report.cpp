@@ -5,10 +5,12 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "app/pooler_report.hpp"
 #include "app/replication_report.hpp"
 #include "config/probe_catalog.hpp"
 #include "http/debug_json.hpp"
 #include "http/health.hpp"
+#include "http/pooler_json.hpp"
 #include "http/replication_json.hpp"
 #include "pg/error.hpp"
 
@@ -141,6 +143,7 @@ std::string render_check_text(const CheckSummary& summary) {
     out += "\n";
     render_activity(out, st);
     render_replication(out, st);
+    render_pooler(out, st);
     char pool[96];
     std::snprintf(pool, sizeof pool, "    agent pool: %d/%d in use, %d idle, %d waiting\n",
                   st.pool.in_use, st.pool.max, st.pool.idle, st.pool.waiting);
@@ -158,13 +161,14 @@ std::string render_check_text(const CheckSummary& summary) {
         out += "    " + probe + ": FAILED in " + c.phase + " (" + pg::describe_reason(c.reason) +
                (c.sqlstate.empty() ? "" : ", SQLSTATE " + c.sqlstate) + ") after " + ms(c.seconds) +
                ": " + c.message + "\n";
+        if (!c.hop.empty()) out += "      failing hop: " + c.hop + " (" + c.hop_detail + ")\n";
       }
     }
     if (!t.failures.empty()) {
       out += "    last failures:\n";
       for (const auto& f : t.failures) {
         out += "      " + clock_time(f.time_unix) + " " + f.probe + " " + f.phase + " " + f.reason +
-               ": " + f.message + "\n";
+               (f.hop.empty() ? "" : " at the " + f.hop + " hop") + ": " + f.message + "\n";
       }
     }
   }
@@ -198,6 +202,8 @@ std::string render_check_json(const CheckSummary& summary) {
                  {"waiting", st.pool.waiting}};
     if (st.activity) j["activity"] = http::activity_to_json(*st.activity);
     if (st.replication) j["replication"] = http::replication_to_json(*st.replication);
+    if (st.pooler) j["pooler"] = http::pooler_to_json(*st.pooler);
+    if (!st.via.empty()) j["via"] = st.via;
     j["failures"] = nlohmann::json::array();
     for (const auto& f : t.failures) {
       j["failures"].push_back({{"time", f.time_unix},
@@ -206,6 +212,7 @@ std::string render_check_json(const CheckSummary& summary) {
                                {"reason", f.reason},
                                {"sqlstate", f.sqlstate},
                                {"message", f.message}});
+      if (!f.hop.empty()) j["failures"].back()["hop"] = f.hop;
     }
     j["checks"] = nlohmann::json::object();
     for (const auto& [probe, c] : st.checks) {
@@ -215,6 +222,10 @@ std::string render_check_json(const CheckSummary& summary) {
         cj["phase"] = c.phase;
         cj["sqlstate"] = c.sqlstate;
         cj["message"] = c.message;
+        if (!c.hop.empty()) {
+          cj["hop"] = c.hop;
+          cj["hop_detail"] = c.hop_detail;
+        }
       }
       j["checks"][probe] = cj;
     }

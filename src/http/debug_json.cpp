@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/pooler_json.hpp"
 #include "http/replication_json.hpp"
 
 namespace pgv::http {
@@ -25,6 +26,11 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
                                 {"duration_seconds", r.seconds},
                                 {"phases", phases},
                                 {"message", r.message}});
+    // Only a target reached through a pooler has a hop.
+    if (!r.hop.empty()) {
+      body["failures"].back()["hop"] = r.hop;
+      body["failures"].back()["hop_detail"] = r.hop_detail;
+    }
   }
   // Replace, not throw: a server message in another encoding must not break the page.
   return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -81,6 +87,10 @@ std::string activity_json(const telemetry::Snapshot& snapshot, const std::string
     // The replication digest (wraparound ages and the database they belong to, standbys,
     // slots) of this cycle, or null.
     j["replication"] = t->replication ? replication_to_json(*t->replication) : nlohmann::json();
+    // A PgBouncer target's pools of this cycle.
+    if (t->kind == config::TargetKind::pgbouncer) {
+      j["pooler"] = t->pooler ? pooler_to_json(*t->pooler) : nlohmann::json();
+    }
     targets.push_back(std::move(j));
   }
   return nlohmann::json{{"targets", targets}}.dump(2, ' ', false,

@@ -18,7 +18,7 @@ void expect(const pg::Connection& conn, pg::TxStatus wanted, const char* after) 
 
 std::string LifecycleProbe::statement_sql(ServerVersion server) {
   return std::string("SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE ") +
-         server.current_xact_id_sql() + " END";
+         server.current_xact_id_sql() + " END, set_config('pgvitals.lifecycle', 'set', true)";
 }
 
 async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result) {
@@ -33,6 +33,15 @@ async::Task<void> LifecycleProbe::execute(ProbeContext& ctx, ProbeResult& result
   expect(conn, pg::TxStatus::idle, "ROLLBACK");
 
   co_await query(ctx, result, conn, "BEGIN", "begin");
+  const pg::Result marker = co_await query(ctx, result, conn, kLeakCheckSql, "leak_check");
+  if (marker.rows() == 1 && marker.get(0, 0) == "set") {
+    pg::Error::Details details;
+    details.phase = pg::Phase::query;
+    details.reason = pg::Reason::other;
+    details.backend_pid = conn.backend_pid();
+    throw pg::Error(details,
+                    "a rolled-back transaction's SET LOCAL was still in force in the next");
+  }
   co_await query(ctx, result, conn, "COMMIT", "commit");
   expect(conn, pg::TxStatus::idle, "COMMIT");
 }

@@ -14,10 +14,15 @@ class LifecycleProbe final : public Probe {
  public:
   LifecycleProbe() noexcept : Probe(config::ProbeId::lifecycle) {}
 
-  // The statement inside the two transactions: on a primary it takes a transaction ID, so
-  // a server that stopped assigning them (wraparound protection) fails here; a standby
-  // cannot assign one at all. Public for the cost bench.
+  // The statement of the first transaction: on a primary it takes a transaction ID, so a
+  // server that stopped assigning them (wraparound protection) fails here (a standby
+  // cannot assign one at all), and it sets a transaction-local marker. Public for the
+  // cost bench.
   static std::string statement_sql(ServerVersion server);
+  // The statement of the second: the marker must be gone. Through a transaction-mode
+  // pooler the two transactions may run on different server sessions; either way nothing
+  // of one transaction may be seen by the next.
+  static constexpr const char* kLeakCheckSql = "SELECT current_setting('pgvitals.lifecycle', true)";
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;
