@@ -25,6 +25,9 @@ inline std::size_t series_count(const nlohmann::json& data) {
 // The row whose queries need a primary with a standby and a slot, and a standby:
 // replication_e2e_test.cpp checks it; the single-server tests leave it out.
 inline const std::string kReplicationRow = "Replication";
+// The row whose queries need a PgBouncer target (kind: pgbouncer) and a target reached through
+// it (via:); the single-server tests leave it out.
+inline const std::string kPgbouncerRow = "PgBouncer";
 
 // The queries of panels under the row titled `row` (`inside`), or of every other panel.
 inline std::vector<DashboardQuery> queries_of_row(const std::vector<DashboardQuery>& queries,

@@ -51,9 +51,12 @@ TEST_CASE("Prometheus scrapes the agent and every dashboard query returns data",
   REQUIRE(eventually([&] { return has_samples(prom.query("up{job=\"pgvitals\"} == 1")); }, 15s));
 
   const std::string instance = "127.0.0.1:" + std::to_string(agent.port());
-  // One primary without standbys or slots: the Replication row is replication_e2e_test's.
-  const auto queries = queries_of_row(dashboard_queries(kSource, "pgvitals", instance, "default"),
-                                      kReplicationRow, /*inside=*/false);
+  // One primary without standbys or slots: the Replication row is replication_e2e_test's;
+  // no PgBouncer either: the PgBouncer row is left out.
+  const auto queries = queries_of_row(
+      queries_of_row(dashboard_queries(kSource, "pgvitals", instance, "default"), kReplicationRow,
+                     /*inside=*/false),
+      kPgbouncerRow, /*inside=*/false);
   REQUIRE(queries.size() >= 20);
   // Polled, not slept: until every rate() window of 20 s holds enough scrapes.
   const auto started = std::chrono::steady_clock::now();
