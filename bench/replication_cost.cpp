@@ -94,9 +94,9 @@ struct Side {
 };
 
 // One probe cycle's statements in the agent's order: connectivity; lifecycle's BEGIN, its
-// statement, ROLLBACK, then BEGIN, the leak check, COMMIT; activity; settings; replication. Settings runs
-// every cycle here and is weighted 1/kSettingsEvery when summed, as the agent runs it on
-// every 12th cycle by default.
+// statement, ROLLBACK, then BEGIN, the leak check, COMMIT; activity; settings; replication.
+// Settings runs every cycle here and is weighted 1/kSettingsEvery when summed, as the agent runs it
+// on every 12th cycle by default.
 void run_cycle(Side& side) {
   auto run = [&](const std::string& label) {
     for (const Statement& s : side.statements) {

@@ -207,15 +207,17 @@ void check_target_name(std::string_view key, std::string_view name) {
 
 void check_label_name(std::string_view key, std::string_view name) {
   constexpr std::string_view kAllowed =
-      "Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*), not starting with __, not 'target' or "
-      "'required'";
+      "Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*), not starting with __, not 'target', "
+      "'required' or 'via'";
   const bool shape_ok = !name.empty() && !is_digit(name.front()) && all_of(name, is_label_char);
   if (!shape_ok) fail(key, "bad label name", show_value(name), kAllowed);
   if (name.starts_with("__")) fail(key, "reserved label name", show_value(name), kAllowed);
   // Every per-target series already carries target="<name>".
   if (name == "target") fail(key, "reserved label name", show_value(name), kAllowed);
-  // pgvitals_target_info carries the target's `required` flag under this name.
-  if (name == "required") fail(key, "reserved label name", show_value(name), kAllowed);
+  // pgvitals_target_info carries the target's `required` flag and `via` under these names.
+  if (name == "required" || name == "via") {
+    fail(key, "reserved label name", show_value(name), kAllowed);
+  }
 }
 
 void check_probes(std::string_view key, const std::vector<std::string>& probes, TargetKind kind) {

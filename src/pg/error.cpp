@@ -106,6 +106,18 @@ Reason classify(std::string_view sqlstate, std::string_view message) {
   if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") return Reason::shutdown;
   // Cancelled by statement_timeout or by our own cancel at the deadline.
   if (sqlstate == "57014") return Reason::timeout;
+  // PgBouncer reports all of its own errors as 08P01 (protocol violation); its texts say
+  // which of ours they are.
+  if (sqlstate == "08P01") {
+    if (contains(message, "authentication failed") || contains(message, "not allowed")) {
+      return Reason::auth;
+    }
+    if (contains(message, "no more connections allowed")) return Reason::too_many_connections;
+    if (contains(message, "query_wait_timeout") || contains(message, "client_login_timeout")) {
+      return Reason::timeout;
+    }
+    if (contains(message, "server login has been failing")) return Reason::refused;
+  }
   if (!sqlstate.empty()) return Reason::sqlstate;
 
   // No SQLSTATE: libpq's own, client-side messages (this process runs in the C locale).

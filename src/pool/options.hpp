@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace pgv::pool {
 
@@ -11,7 +12,10 @@ struct PoolOptions {
   std::chrono::milliseconds timeout{30'000};       // how long acquire waits for a free slot
   std::chrono::milliseconds recycle{30 * 60'000};  // age after which a connection is replaced
   bool pre_ping = true;  // round trip before handing out a pooled connection
-  int min_idle = 1;      // kept warm by maintain(), so probes measure the database
+  // The pre-ping statement: the empty query costs the server nothing, but PgBouncer's admin
+  // console answers it with an error, so a pooler's pool pings with SHOW VERSION.
+  std::string ping_sql;
+  int min_idle = 1;  // kept warm by maintain(), so probes measure the database
 
   int max_connections() const noexcept { return size + max_overflow; }
 };

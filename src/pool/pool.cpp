@@ -99,7 +99,7 @@ async::Task<bool> revalidate(std::shared_ptr<Core> core, Pooled& item, Deadline 
 
   const Clock::time_point ping_started = Clock::now();
   try {
-    co_await pg::exec(item.conn, "", deadline, pg::Phase::pre_ping);
+    co_await pg::exec(item.conn, core->options().ping_sql, deadline, pg::Phase::pre_ping);
     co_return true;
   } catch (const pg::Error& e) {
     core->close_connection(item, CloseReason::invalidated);

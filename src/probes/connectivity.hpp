@@ -20,6 +20,8 @@ class ConnectivityProbe final : public Probe {
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;
 
  private:
+  async::Task<void> ping(ProbeContext& ctx, ProbeResult& result);
+
   config::TargetKind kind_;
 };
 

@@ -14,13 +14,14 @@ pg::ConnectParams target_params(const config::TargetConfig& target) {
   return pg::make_connect_params(target.dsn, session);
 }
 
-pool::PoolOptions pool_options(const config::PoolSettings& settings) {
+pool::PoolOptions pool_options(const config::PoolSettings& settings, config::TargetKind kind) {
   pool::PoolOptions options;
   options.size = settings.size;
   options.max_overflow = settings.max_overflow;
   options.timeout = settings.timeout;
   options.recycle = settings.recycle;
   options.pre_ping = settings.pre_ping;
+  if (kind == config::TargetKind::pgbouncer) options.ping_sql = "SHOW VERSION";
   return options;
 }
 
@@ -32,7 +33,7 @@ TargetRuntime::TargetRuntime(telemetry::Telemetry& telemetry, const config::Targ
       activity_top_n(agent.activity_top_n),
       expose_query_text(agent.expose_query_text),
       recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target, params.endpoint())),
-      pool(params, pool_options(target.pool), &recorder->pool_observer()),
+      pool(params, pool_options(target.pool, target.kind), &recorder->pool_observer()),
       probes(probes::make_probes(target, agent)) {}
 
 std::string fingerprint(const config::TargetConfig& t, const config::AgentConfig& a) {

@@ -20,7 +20,8 @@ namespace pgv::scheduler {
 pg::ConnectParams target_params(const config::TargetConfig& target);
 
 // The pool's options for a target's configured pool settings.
-pool::PoolOptions pool_options(const config::PoolSettings& settings);
+pool::PoolOptions pool_options(const config::PoolSettings& settings,
+                               config::TargetKind kind = config::TargetKind::postgres);
 
 // Everything one watched database needs at run time. Lives on one event-loop thread.
 struct TargetRuntime {

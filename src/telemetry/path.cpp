@@ -19,8 +19,10 @@ std::string normal_host(const std::string& host) {
 }
 
 // Texts of PgBouncer's own errors that say the server behind it failed.
-constexpr std::array<std::string_view, 4> kServerSide = {"cannot connect to server", "server login",
-                                                         "server conn crashed", "server closed"};
+constexpr std::array<std::string_view, 5> kServerSide = {
+    "server login has been failing",  // server_login_retry
+    "(server down)",                  // client_login_timeout with no server
+    "cannot connect to server", "server conn crashed", "server closed"};
 
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;

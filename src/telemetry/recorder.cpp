@@ -19,8 +19,7 @@ double seconds_of(config::Millis d) {
 TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target,
                                pg::Endpoint endpoint)
     : hub_(hub),
-      metrics_(hub.metrics, target.name, target.labels, target.required, target.probes,
-               !target.via.empty()),
+      metrics_(hub.metrics, target.name, target.labels, target.required, target.probes, target.via),
       replication_metrics_(hub.metrics, target.name) {
   if (target.kind == config::TargetKind::pgbouncer) {
     pooler_metrics_ = std::make_unique<PoolerMetrics>(hub.metrics, target.name);
@@ -167,7 +166,11 @@ PathTargets TargetRecorder::path_targets() {
   if (!path.pooler) return path;
   if (!direct_.empty()) {
     path.direct = hub_.state.get(direct_);
-    if (path.direct && reaches_same_server(state_, *path.pooler, *path.direct)) return path;
+    // While the pooler's console does not answer, its last known mapping still holds.
+    const bool unknown_now = !path.pooler->pooler;
+    if (path.direct && (unknown_now || reaches_same_server(state_, *path.pooler, *path.direct))) {
+      return path;
+    }
     path.direct = nullptr;
     direct_.clear();
   }

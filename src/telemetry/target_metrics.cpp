@@ -37,7 +37,7 @@ T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key,
 
 TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
                              const std::map<std::string, std::string>& labels, bool required,
-                             const std::vector<std::string>& probes, bool via)
+                             const std::vector<std::string>& probes, const std::string& via)
     : metrics_(metrics),
       target_(std::move(target)),
       up_(add(metrics.up, {})),
@@ -59,6 +59,9 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
   // user label of that name).
   prometheus::Labels info(labels.begin(), labels.end());
   info["required"] = required ? "true" : "false";
+  // Alerts that count servers (PgvitalsSplitBrain) leave out paths through a pooler: the
+  // server behind is watched directly too.
+  if (!via.empty()) info["via"] = via;
   add(metrics.target_info, info).Set(1);
   for (pool::CloseReason r : pool::kCloseReasons) {
     pool_closed_[r] = &add(metrics.pool_closed, {{"reason", std::string(pool::to_string(r))}});
@@ -66,9 +69,9 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
   for (const std::string& probe : probes) {
     // Through a pooler, three hops per reason: only the up/down probe's, which alerts
     // read, exist from the start; the other probes' appear at their first failure.
-    if (via && probe != config::up_probe().name) continue;
+    if (!via.empty() && probe != config::up_probe().name) continue;
     for (pg::Reason reason : kCommonFailureReasons) {
-      if (!via) {
+      if (via.empty()) {
         probe_failures(probe, std::string(pg::to_string(reason)));
         continue;
       }

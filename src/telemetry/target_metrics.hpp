@@ -17,11 +17,12 @@ class TargetMetrics final : public pool::PoolObserver {
  public:
   // `required` is exported on pgvitals_target_info; every probe in `probes` gets its
   // failure counters for kCommonFailureReasons at 0.
-  // A target reached through a pooler (`via`) labels its failures with the hop as well;
-  // its connectivity counters exist at 0 for each hop.
+  // A target reached through a pooler (`via`, its name) labels its failures with the hop
+  // as well (its connectivity counters exist at 0 for each hop), and pgvitals_target_info
+  // names the pooler.
   TargetMetrics(Metrics& metrics, std::string target,
                 const std::map<std::string, std::string>& labels, bool required = true,
-                const std::vector<std::string>& probes = {}, bool via = false);
+                const std::vector<std::string>& probes = {}, const std::string& via = "");
   ~TargetMetrics() override;
   TargetMetrics(const TargetMetrics&) = delete;
   TargetMetrics& operator=(const TargetMetrics&) = delete;

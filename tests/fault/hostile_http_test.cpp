@@ -843,8 +843,7 @@ TEST_CASE("a 25 s connect/close flood beside idle sockets leaves memory where it
   std::fprintf(stderr,
                "hostile: RSS %ld -> %ld KiB (%+ld) over %ld connect/close in 25 s;"
                " every 5 s:%s; slowest /livez %.1f ms\n",
-               before, after, after - before, connections.load(), trace.c_str(),
-               slowest * 1000);
+               before, after, after - before, connections.load(), trace.c_str(), slowest * 1000);
   INFO("RSS before " << before << " KiB, after " << after << " KiB, " << connections.load()
                      << " connections, slowest /livez " << slowest << " s");
   CHECK(connections.load() > 1000);

@@ -65,6 +65,7 @@ TEST_CASE("every invalid value is reported with its key path first and the bad v
       {"targets:\n" + target("a", "    labels: {target: x}\n"), "targets[0].labels.target",
        "target"},
       {"targets:\n" + target("a", "    labels: {a-b: x}\n"), "targets[0].labels.a-b", "a-b"},
+      {"targets:\n" + target("a", "    labels: {via: x}\n"), "targets[0].labels.via", "via"},
       {"targets:\n" + target("a", "    probes: [lifecycle]\n"), "targets[0].probes", "lifecycle"},
       {"targets:\n" + target("a", "    probes: [connectivity, nope]\n"), "targets[0].probes[1]",
        "nope"},

@@ -76,6 +76,16 @@ TEST_CASE("server messages in another encoding become valid UTF-8", "[error]") {
 
 TEST_CASE("reasons are an enum whose labels keep their spelling", "[error]") {
   CHECK(classify("3D000", "") == Reason::sqlstate);
+  // PgBouncer's own errors, all 08P01.
+  CHECK(classify("08P01", "FATAL:  not allowed") == Reason::auth);
+  CHECK(classify("08P01", "FATAL:  SASL authentication failed") == Reason::auth);
+  CHECK(classify("08P01", "FATAL:  no more connections allowed (max_client_conn)") ==
+        Reason::too_many_connections);
+  CHECK(classify("08P01", "FATAL:  query_wait_timeout") == Reason::timeout);
+  CHECK(classify("08P01",
+                 "FATAL:  server login has been failing, try again later (server_login_retry)") ==
+        Reason::refused);
+  CHECK(classify("08P01", "FATAL:  unsupported startup parameter: options") == Reason::sqlstate);
   CHECK(classify("", "fe_sendauth: no password supplied") == Reason::auth);
   CHECK(pgv::pg::to_string(Reason::too_many_connections) == "too_many_connections");
   CHECK(pgv::pg::reason_label(Reason::sqlstate, "42P01") == "sqlstate_42");
