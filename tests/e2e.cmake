@@ -3,6 +3,7 @@ add_executable(test_e2e ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/prometheus_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/fleet_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/replication_e2e_test.cpp
+                        ${CMAKE_CURRENT_SOURCE_DIR}/e2e/pgbouncer_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/artefacts.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/support/prometheus_process.cpp)
 target_include_directories(test_e2e PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
