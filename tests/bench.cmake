@@ -11,3 +11,5 @@ set_tests_properties(bench_fleet_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE T
 add_test(NAME bench_replication_cost_smoke COMMAND replication_cost --quick)
 set_tests_properties(bench_replication_cost_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE
                      TIMEOUT 600)
+add_test(NAME bench_pooler_cost_smoke COMMAND pooler_cost --quick)
+set_tests_properties(bench_pooler_cost_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE TIMEOUT 600)
