@@ -155,6 +155,9 @@ TEST_CASE("pgbouncer: a database through a transaction or session pooler: up, ev
   }));
   CHECK(std::isnan(metric_value(m, "pgvitals_path_hop_up", "target=\"direct\"")));
   CHECK(path.agent->get("/healthz/app?verbose").status == 200);
+  const CommandResult lint = run_capture({"promtool", "check", "metrics"}, {}, m);
+  INFO(lint.output);
+  CHECK(lint.exit_code == 0);
 
   // Nothing the agent did on a server session stays for the next client: with the agent's
   // statement_timeout in force (it sets it only as a startup option, never towards a
