@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "app/applications_report.hpp"
 #include "app/pooler_report.hpp"
 #include "app/replication_report.hpp"
 #include "config/probe_catalog.hpp"
@@ -144,6 +145,7 @@ std::string render_check_text(const CheckSummary& summary) {
     render_activity(out, st);
     render_replication(out, st);
     render_pooler(out, st);
+    render_applications(out, st);
     char pool[96];
     std::snprintf(pool, sizeof pool, "    agent pool: %d/%d in use, %d idle, %d waiting\n",
                   st.pool.in_use, st.pool.max, st.pool.idle, st.pool.waiting);
@@ -200,7 +202,10 @@ std::string render_check_json(const CheckSummary& summary) {
                  {"in_use", st.pool.in_use},
                  {"max", st.pool.max},
                  {"waiting", st.pool.waiting}};
-    if (st.activity) j["activity"] = http::activity_to_json(*st.activity);
+    if (st.activity) {
+      j["activity"] = http::activity_to_json(*st.activity);
+      j["applications"] = http::applications_to_json(*st.activity, st.applications);
+    }
     if (st.replication) j["replication"] = http::replication_to_json(*st.replication);
     if (st.pooler) j["pooler"] = http::pooler_to_json(*st.pooler);
     if (!st.via.empty()) j["via"] = st.via;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/applications.hpp"
 #include "config/dsn.hpp"
 #include "config/duration.hpp"
 #include "config/lag_limit.hpp"
@@ -38,6 +39,9 @@ struct TargetConfig {
   std::vector<std::string> probes;  // enabled probes, in run order
   // A standby further behind fails /readyz's replication check (unset: no check).
   LagLimit max_replication_lag;
+  // Connection budgets of the applications it serves: the target's own, then the file's
+  // (the first that matches a session counts it).
+  std::vector<ApplicationBudget> applications;
 };
 
 struct ListenConfig {
@@ -86,6 +90,9 @@ struct AgentConfig {
   std::size_t failure_ring = 256;
   int activity_top_n = 20;
   bool expose_query_text = false;
+  // An undeclared application whose session count sits flat at its recent maximum this
+  // long, busy, is flagged as at a plateau (a full client pool).
+  Millis plateau_for{60'000};
   ShardConfig shard;
   std::vector<TargetConfig> targets;
 };

@@ -89,6 +89,7 @@ void apply_database_url(FileConfig& file, const std::string& url) {
     t.timeout = file.agent.timeout;
     t.pool = file.pool;
     t.probes = file.probes;
+    t.applications = file.applications;
     targets.push_back(std::move(t));
     return;
   }

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "config/applications_yaml.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "config/values.hpp"
@@ -17,12 +18,13 @@ constexpr int kMaxDepth = 64;
 constexpr std::int64_t kMaxPoolSize = 10'000;
 
 const std::vector<std::string> kTopKeys = {
-    "listen",   "tls",     "auth",           "http",    "log",          "echo_sql",
-    "interval", "timeout", "settings_every", "workers", "failure_ring", "activity",
-    "shard",    "pool",    "probes",         "targets"};
+    "listen",   "tls",     "auth",           "http",         "log",          "echo_sql",
+    "interval", "timeout", "settings_every", "workers",      "failure_ring", "activity",
+    "shard",    "pool",    "probes",         "applications", "targets"};
 const std::vector<std::string> kTargetKeys = {
-    "name",     "kind",     "dsn",     "dsn_file", "via",    "labels",
-    "required", "interval", "timeout", "pool",     "probes", "max_replication_lag"};
+    "name",        "kind",     "dsn",     "dsn_file", "via",    "labels",
+    "required",    "interval", "timeout", "pool",     "probes", "max_replication_lag",
+    "applications"};
 const std::vector<std::string> kKinds = {"postgres", "pgbouncer"};
 const std::vector<std::string> kPoolKeys = {"size", "max_overflow", "timeout", "recycle",
                                             "pre_ping"};
@@ -173,6 +175,10 @@ TargetConfig read_target(const YamlReader& r, const YAML::Node& node, const std:
     at(r, s.get("max_replication_lag"),
        [&] { t.max_replication_lag = parse_lag_limit(key, text); });
   }
+  if (s.has("applications")) {
+    t.applications = read_applications(r, s.get("applications"), s.key("applications"));
+  }
+  t.applications.insert(t.applications.end(), file.applications.begin(), file.applications.end());
   return t;
 }
 
@@ -262,9 +268,13 @@ void read_settings(const Section& top, FileConfig& file) {
   top.read_int("failure_ring", a.failure_ring, 1, 100'000);
 
   const Section activity =
-      r.section(top.get("activity"), "activity", {"top_n", "expose_query_text"});
+      r.section(top.get("activity"), "activity", {"top_n", "expose_query_text", "plateau_for"});
   activity.read_int("top_n", a.activity_top_n, 1, 1000);
   activity.read("expose_query_text", a.expose_query_text);
+  activity.read("plateau_for", a.plateau_for);
+  if (top.has("applications")) {
+    file.applications = read_applications(r, top.get("applications"), "applications");
+  }
 
   const Section shard = r.section(top.get("shard"), "shard", {"index", "count"});
   shard.read_int("count", a.shard.count, 1, 1'000'000);

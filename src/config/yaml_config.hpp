@@ -14,6 +14,7 @@ struct FileConfig {
   AgentConfig agent;
   PoolSettings pool;
   std::vector<std::string> probes = default_probes(TargetKind::postgres);
+  std::vector<ApplicationBudget> applications;  // the file's, after each target's own
   Secrets secrets;  // every secret in the document, scrubbed from any later message
 };
 

@@ -4,6 +4,7 @@
 
 #include "http/pooler_json.hpp"
 #include "http/replication_json.hpp"
+#include "telemetry/application_metrics.hpp"
 
 namespace pgv::http {
 
@@ -73,6 +74,27 @@ nlohmann::json activity_to_json(const probes::ActivityDigest& a) {
           {"privileged", a.privileged}};
 }
 
+nlohmann::json applications_to_json(const probes::ActivityDigest& a,
+                                    const std::vector<config::ApplicationBudget>& budgets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : telemetry::ApplicationMetrics::rows(a, budgets)) {
+    nlohmann::json j = {{"application", row.application},
+                        {"sessions", row.sessions},
+                        {"waiting", row.waiting},
+                        {"oldest_idle_in_transaction_seconds",
+                         row.oldest_idle_in_transaction_seconds
+                             ? nlohmann::json(*row.oldest_idle_in_transaction_seconds)
+                             : nlohmann::json(nullptr)}};
+    if (!row.owner.empty()) j["owner"] = row.owner;
+    if (row.budget > 0) {
+      j["budget"] = row.budget;
+      j["ratio"] = static_cast<double>(row.sessions) / row.budget;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 std::string activity_json(const telemetry::Snapshot& snapshot, const std::string& target) {
   nlohmann::json targets = nlohmann::json::array();
   for (const auto& [name, t] : snapshot) {
@@ -81,6 +103,8 @@ std::string activity_json(const telemetry::Snapshot& snapshot, const std::string
     if (t->activity) {
       j["time"] = t->activity_unix;
       j["activity"] = activity_to_json(*t->activity);
+      // Declared applications against their budgets, then the undeclared as "other".
+      j["applications"] = applications_to_json(*t->activity, t->applications);
     } else {
       j["activity"] = nullptr;
     }

@@ -1,5 +1,7 @@
 #include "probes/activity.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace pgv::probes {
@@ -11,9 +13,84 @@ nlohmann::json json_at(const pg::Result& r, int col) {
   return nlohmann::json::parse(r.get(0, col), nullptr, false);
 }
 
+// An escape-string literal, whatever standard_conforming_strings says.
+std::string sql_literal(std::string_view text) {
+  std::string out = "E'";
+  for (char c : text) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+// A glob (* and ?) as a LIKE pattern literal, LIKE's own wildcards taken literally.
+std::string like_literal(std::string_view glob) {
+  std::string pattern;
+  for (char c : glob) {
+    if (c == '*') {
+      pattern.push_back('%');
+    } else if (c == '?') {
+      pattern.push_back('_');
+    } else {
+      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+  }
+  return sql_literal(pattern);
+}
+
+// Sessions per declared application (the first budget that matches) and state, with the
+// oldest idle-in-transaction age and the waiters; -1 gathers the undeclared ones.
+std::string budgets_sql(const std::vector<config::ApplicationBudget>& budgets) {
+  if (budgets.empty()) return "'[]'::json";
+  std::string which = "CASE";
+  for (std::size_t i = 0; i < budgets.size(); ++i) {
+    which += " WHEN " + ActivityProbe::budget_condition(budgets[i]) + " THEN " + std::to_string(i);
+  }
+  which += " ELSE -1 END";
+  return R"((SELECT coalesce(json_agg(json_build_array(b, state, n, idle_age, waiting)), '[]') FROM
+     (SELECT )" +
+         which + R"( AS b, state, count(*) AS n,
+             extract(epoch FROM now() - min(state_change)
+                     FILTER (WHERE state LIKE 'idle in transaction%')) AS idle_age,
+             count(*) FILTER (WHERE state = 'active' AND wait_event_type IS NOT NULL
+                              AND NOT self) AS waiting
+      FROM a GROUP BY 1, 2) s))";
+}
+
+void read_budgets(const nlohmann::json& rows, ActivityDigest& d) {
+  if (!rows.is_array()) return;
+  for (const auto& row : rows) {
+    if (!row.is_array() || row.size() < 5) continue;
+    const int budget = row.at(0).get<int>();
+    auto it = std::find_if(d.applications.begin(), d.applications.end(),
+                           [&](const ApplicationUsage& u) { return u.budget == budget; });
+    if (it == d.applications.end()) {
+      d.applications.push_back(ApplicationUsage{});
+      it = std::prev(d.applications.end());
+      it->budget = budget;
+    }
+    const int n = row.at(2).get<int>();
+    it->sessions += n;
+    it->by_state[row.at(1).is_string() ? row.at(1).get<std::string>() : "unknown"] += n;
+    if (row.at(3).is_number()) {
+      const double age = row.at(3).get<double>();
+      it->oldest_idle_in_transaction_seconds =
+          std::max(age, it->oldest_idle_in_transaction_seconds.value_or(0));
+    }
+    it->waiting += row.at(4).get<int>();
+  }
+  // Budget order, the undeclared last.
+  std::sort(d.applications.begin(), d.applications.end(),
+            [](const ApplicationUsage& a, const ApplicationUsage& b) {
+              return static_cast<unsigned>(a.budget) < static_cast<unsigned>(b.budget);
+            });
+}
+
 }  // namespace
 
-std::string ActivityProbe::sql(int top_n, bool expose_query_text, ServerVersion server) {
+std::string ActivityProbe::sql(int top_n, bool expose_query_text, ServerVersion server,
+                               const std::vector<config::ApplicationBudget>& budgets) {
   // Client backends only; the probe's own session is counted (the server counts it too)
   // but kept out of ages and waits, where it would only describe itself.
   const std::string query_column = expose_query_text ? ", left(query, 256) AS query" : "";
@@ -48,8 +125,9 @@ SELECT
   agg.total,
   (SELECT coalesce(json_object_agg(state, n), '{}') FROM
      (SELECT state, count(*) AS n FROM a GROUP BY state) s),
-  (SELECT coalesce(json_agg(json_build_array(app, n)), '[]') FROM
-     (SELECT app, count(*) AS n FROM a GROUP BY app ORDER BY n DESC, app LIMIT )" +
+  (SELECT coalesce(json_agg(json_build_array(app, n, busy)), '[]') FROM
+     (SELECT app, count(*) AS n, count(*) FILTER (WHERE state <> 'idle') AS busy
+      FROM a GROUP BY app ORDER BY n DESC, app LIMIT )" +
          std::to_string(top_n) + R"() s),
   agg.apps,
   (SELECT coalesce(json_object_agg(w, n), '{}') FROM
@@ -71,8 +149,18 @@ SELECT
          R"(,
   pg_has_role(current_user, 'pg_monitor', 'MEMBER')
     OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
-  agg.longest_lock_wait
+  agg.longest_lock_wait,
+  )" + budgets_sql(budgets) +
+         R"(
 FROM agg)";
+}
+
+std::string ActivityProbe::budget_condition(const config::ApplicationBudget& budget) {
+  std::string out = "app LIKE " + like_literal(budget.name);
+  if (!budget.user.empty()) {
+    out += " AND pg_get_userbyid(usesysid) = " + sql_literal(budget.user);
+  }
+  return out;
 }
 
 ActivityDigest parse_activity_row(const pg::Result& r) {
@@ -88,6 +176,7 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
     for (const auto& pair : apps) {
       const int n = pair.at(1).get<int>();
       d.top_applications.emplace_back(pair.at(0).get<std::string>(), n);
+      d.top_application_busy.push_back(pair.size() > 2 ? pair.at(2).get<int>() : n);
       in_top += n;
     }
   }
@@ -127,14 +216,15 @@ ActivityDigest parse_activity_row(const pg::Result& r) {
   d.reserved_connections = r.get_int(0, 11) + r.get_int(0, 12);
   d.privileged = r.get(0, 13) == "t";
   d.longest_lock_wait_seconds = r.get_optional_double(0, 14);
+  read_budgets(json_at(r, 15), d);
   return d;
 }
 
 async::Task<void> ActivityProbe::execute(ProbeContext& ctx, ProbeResult& result) {
   pool::Lease lease = co_await acquire(ctx, result);
   pg::Connection& conn = lease.connection();
-  const std::string statement =
-      sql(ctx.activity_top_n, ctx.expose_query_text, ServerVersion{conn.server_version()});
+  const std::string statement = sql(ctx.activity_top_n, ctx.expose_query_text,
+                                    ServerVersion{conn.server_version()}, budgets_);
   const pg::Result row = co_await query(ctx, result, conn, statement);
   result.activity = std::make_shared<const ActivityDigest>(parse_activity_row(row));
 }

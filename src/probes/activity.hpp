@@ -1,7 +1,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "config/applications.hpp"
 #include "probes/probe.hpp"
 #include "probes/server_versions.hpp"
 
@@ -12,14 +14,21 @@ namespace pgv::probes {
 // into a single row so its cost does not grow with the rows it would otherwise ship.
 class ActivityProbe final : public Probe {
  public:
-  ActivityProbe() noexcept : Probe(config::ProbeId::activity) {}
+  explicit ActivityProbe(std::vector<config::ApplicationBudget> budgets = {})
+      : Probe(config::ProbeId::activity), budgets_(std::move(budgets)) {}
 
-  // The statement for a given top-N, query-text setting and server version; public for
-  // the cost bench.
-  static std::string sql(int top_n, bool expose_query_text, ServerVersion server);
+  // The statement for a given top-N, query-text setting, server version and application
+  // budgets (each session counted by the first that matches); public for the cost bench.
+  static std::string sql(int top_n, bool expose_query_text, ServerVersion server,
+                         const std::vector<config::ApplicationBudget>& budgets = {});
+  // A budget's match as an SQL condition over the columns app and usesysid.
+  static std::string budget_condition(const config::ApplicationBudget& budget);
 
  protected:
   async::Task<void> execute(ProbeContext& ctx, ProbeResult& result) override;
+
+ private:
+  std::vector<config::ApplicationBudget> budgets_;
 };
 
 // Reads the probe's single row; separate for tests.

@@ -26,7 +26,7 @@ std::unique_ptr<Probe> make_probe(config::ProbeId id, const config::TargetConfig
     case config::ProbeId::settings:
       return std::make_unique<SettingsProbe>(agent.settings_every);
     case config::ProbeId::activity:
-      return std::make_unique<ActivityProbe>();
+      return std::make_unique<ActivityProbe>(target.applications);
     case config::ProbeId::replication:
       return std::make_unique<ReplicationProbe>(agent.settings_every);
     case config::ProbeId::pooler:

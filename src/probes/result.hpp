@@ -40,11 +40,23 @@ struct BlockedSession {
   std::vector<int> blocked_by;
 };
 
+// The sessions of one declared application (a budget), or of all undeclared ones.
+struct ApplicationUsage {
+  int budget = -1;  // index into the target's applications; -1: every undeclared one
+  int sessions = 0;
+  std::map<std::string, int> by_state;
+  std::optional<double> oldest_idle_in_transaction_seconds;
+  int waiting = 0;  // active sessions with a wait event
+};
+
 // What the activity probe reads from pg_stat_activity, about client backends only.
 struct ActivityDigest {
   int client_backends = 0;
   std::map<std::string, int> by_state;  // "unknown" when the role may not see a state
   std::vector<std::pair<std::string, int>> top_applications;  // most sessions first
+  std::vector<int> top_application_busy;                      // of each, the sessions not idle
+  // Per declared application (budget order) with sessions, then the undeclared (-1).
+  std::vector<ApplicationUsage> applications;
   int other_application_sessions = 0;  // sessions of applications outside the top N
   int distinct_applications = 0;
   std::map<std::string, int> waiting_by_event_type;  // active sessions that wait

@@ -32,7 +32,8 @@ TargetRuntime::TargetRuntime(telemetry::Telemetry& telemetry, const config::Targ
       echo_sql(agent.echo_sql),
       activity_top_n(agent.activity_top_n),
       expose_query_text(agent.expose_query_text),
-      recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target, params.endpoint())),
+      recorder(std::make_unique<telemetry::TargetRecorder>(telemetry, target, params.endpoint(),
+                                                           agent.plateau_for)),
       pool(params, pool_options(target.pool, target.kind), &recorder->pool_observer()),
       probes(probes::make_probes(target, agent)) {}
 
@@ -46,9 +47,14 @@ std::string fingerprint(const config::TargetConfig& t, const config::AgentConfig
   for (const auto& [k, v] : t.labels) out << k << '=' << v << '\n';
   for (const auto& p : t.probes) out << p << ',';
   out << '\n' << t.max_replication_lag.describe();
+  for (const auto& b : t.applications) {
+    out << '\n'
+        << b.name << '\t' << b.user << '\t' << b.max_connections << '\t' << b.owner << '\t'
+        << (b.idle_in_transaction_max ? b.idle_in_transaction_max->count() : -1);
+  }
   out << '\n'
       << a.settings_every << ' ' << a.echo_sql << ' ' << a.activity_top_n << ' '
-      << a.expose_query_text;
+      << a.expose_query_text << ' ' << a.plateau_for.count();
   return out.str();
 }
 

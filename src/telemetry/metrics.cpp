@@ -135,6 +135,30 @@ Metrics::Metrics()
       multixact_freeze_max_age(
           family<prometheus::Gauge>("pgvitals_server_autovacuum_multixact_freeze_max_age",
                                     "The autovacuum_multixact_freeze_max_age setting.")),
+      application_connections(family<prometheus::Gauge>(
+          "pgvitals_application_connections",
+          "Sessions of a declared application (applications:) by state; the undeclared summed "
+          "as application=\"other\".")),
+      application_budget(family<prometheus::Gauge>(
+          "pgvitals_application_budget_connections",
+          "A declared application's connection budget (its pools' total ceiling).")),
+      application_budget_ratio(family<prometheus::Gauge>(
+          "pgvitals_application_budget_ratio",
+          "A declared application's sessions over its budget; 1 is a full client pool.")),
+      application_idle_in_transaction(family<prometheus::Gauge>(
+          "pgvitals_application_idle_in_transaction_seconds",
+          "The oldest idle-in-transaction session of an application (0 when none).")),
+      application_idle_in_transaction_max(
+          family<prometheus::Gauge>("pgvitals_application_idle_in_transaction_max_seconds",
+                                    "A declared application's idle_in_transaction_max.")),
+      application_waiting(family<prometheus::Gauge>(
+          "pgvitals_application_waiting_sessions",
+          "Active sessions of an application that wait on an event (a lock, I/O, ...).")),
+      application_at_plateau(family<prometheus::Gauge>(
+          "pgvitals_application_at_plateau",
+          "For an undeclared application in the top N: 1 while its session count sits flat at "
+          "the highest of the last 10 minutes, busy, for activity.plateau_for, with the server "
+          "not full (a full client pool).")),
       pgbouncer_clients(family<prometheus::Gauge>(
           "pgvitals_pgbouncer_clients",
           "PgBouncer client connections per pool, by state (active, waiting, *_cancel_req).")),

@@ -112,6 +112,14 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& mxid_age;
   prometheus::Family<prometheus::Gauge>& freeze_max_age;
   prometheus::Family<prometheus::Gauge>& multixact_freeze_max_age;
+  // Application budgets and plateaus (the activity probe).
+  prometheus::Family<prometheus::Gauge>& application_connections;
+  prometheus::Family<prometheus::Gauge>& application_budget;
+  prometheus::Family<prometheus::Gauge>& application_budget_ratio;
+  prometheus::Family<prometheus::Gauge>& application_idle_in_transaction;
+  prometheus::Family<prometheus::Gauge>& application_idle_in_transaction_max;
+  prometheus::Family<prometheus::Gauge>& application_waiting;
+  prometheus::Family<prometheus::Gauge>& application_at_plateau;
   // PgBouncer admin consoles (the pooler probe), and paths through a pooler.
   prometheus::Family<prometheus::Gauge>& pgbouncer_clients;
   prometheus::Family<prometheus::Gauge>& pgbouncer_clients_waiting;

@@ -17,10 +17,11 @@ double seconds_of(config::Millis d) {
 }  // namespace
 
 TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& target,
-                               pg::Endpoint endpoint)
+                               pg::Endpoint endpoint, Clock::duration plateau_for)
     : hub_(hub),
       metrics_(hub.metrics, target.name, target.labels, target.required, target.probes, target.via),
-      replication_metrics_(hub.metrics, target.name) {
+      replication_metrics_(hub.metrics, target.name),
+      application_metrics_(hub.metrics, target.name, target.applications, plateau_for) {
   if (target.kind == config::TargetKind::pgbouncer) {
     pooler_metrics_ = std::make_unique<PoolerMetrics>(hub.metrics, target.name);
   }
@@ -33,6 +34,7 @@ TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& targe
   state_.via = target.via;
   state_.endpoint = std::move(endpoint);
   state_.labels = target.labels;
+  state_.applications = target.applications;
   state_.required = target.required;
   state_.interval_seconds = seconds_of(target.interval);
   state_.timeout_seconds = seconds_of(target.timeout);
@@ -89,7 +91,10 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
     up_ = r.ok;
     metrics_.up().Set(r.ok ? 1 : 0);
   }
-  if (spec.id == config::ProbeId::activity && !r.ok) metrics_.clear_activity();
+  if (spec.id == config::ProbeId::activity && !r.ok) {
+    metrics_.clear_activity();
+    application_metrics_.clear();
+  }
   if (spec.id == config::ProbeId::replication && !r.ok) {
     replication_metrics_.clear();
     state_.replication = nullptr;
@@ -128,6 +133,7 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
   metrics_.set_activity(*r.activity,
                         Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
+  application_metrics_.set(*r.activity, Clock::now());
   if (!r.activity->privileged) warn_unprivileged();
 }
 
@@ -271,7 +277,10 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
 void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& pool) {
   // A cycle that ended without an activity result (skipped after a failed connectivity
   // probe, or cut short by a timeout) leaves nothing current to show.
-  if (!activity_this_cycle_) metrics_.clear_activity();
+  if (!activity_this_cycle_) {
+    metrics_.clear_activity();
+    application_metrics_.clear();
+  }
   activity_this_cycle_ = false;
   if (!replication_this_cycle_) {
     replication_metrics_.clear();

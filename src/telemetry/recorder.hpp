@@ -5,6 +5,7 @@
 
 #include "config/agent_config.hpp"
 #include "probes/result.hpp"
+#include "telemetry/application_metrics.hpp"
 #include "telemetry/path.hpp"
 #include "telemetry/pooler_metrics.hpp"
 #include "telemetry/replication_metrics.hpp"
@@ -19,7 +20,9 @@ class TargetRecorder {
  public:
   // `endpoint`: where the target's DSN points, to find a direct target of the same server
   // for a target reached through a pooler.
-  TargetRecorder(Telemetry& hub, const config::TargetConfig& target, pg::Endpoint endpoint = {});
+  // `plateau_for`: how long an undeclared application must sit at its ceiling to be flagged.
+  TargetRecorder(Telemetry& hub, const config::TargetConfig& target, pg::Endpoint endpoint = {},
+                 Clock::duration plateau_for = std::chrono::seconds(60));
   ~TargetRecorder();
   TargetRecorder(const TargetRecorder&) = delete;
   TargetRecorder& operator=(const TargetRecorder&) = delete;
@@ -61,6 +64,7 @@ class TargetRecorder {
   Telemetry& hub_;
   TargetMetrics metrics_;
   ReplicationMetrics replication_metrics_;
+  ApplicationMetrics application_metrics_;
   std::unique_ptr<PoolerMetrics> pooler_metrics_;  // kind pgbouncer only
   // `via` targets only: pgvitals_path_hop_up and pgvitals_path_added_latency_seconds.
   std::unique_ptr<SeriesSet> hop_up_;

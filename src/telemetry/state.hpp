@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "async/clock.hpp"
+#include "config/applications.hpp"
 #include "config/lag_limit.hpp"
 #include "config/probe_catalog.hpp"
 #include "pg/conninfo.hpp"
@@ -43,6 +44,7 @@ struct TargetState {
   std::string via;        // the pooler target in front of this database, if any
   pg::Endpoint endpoint;  // where its DSN points (for finding targets of the same server)
   std::map<std::string, std::string> labels;
+  std::vector<config::ApplicationBudget> applications;  // declared budgets, match order
   bool required = true;
   double interval_seconds = 5;
   double timeout_seconds = 2;
