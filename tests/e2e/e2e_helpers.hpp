@@ -28,6 +28,9 @@ inline const std::string kReplicationRow = "Replication";
 // The row whose queries need a PgBouncer target (kind: pgbouncer) and a target reached through
 // it (via:); the single-server tests leave it out.
 inline const std::string kPgbouncerRow = "PgBouncer";
+// The row whose queries need applications declared under `applications:` in the agent config
+// (connection budgets); the single-server tests declare none and leave it out.
+inline const std::string kApplicationsRow = "Applications";
 
 // The queries of panels under the row titled `row` (`inside`), or of every other panel.
 inline std::vector<DashboardQuery> queries_of_row(const std::vector<DashboardQuery>& queries,

@@ -58,11 +58,14 @@ TEST_CASE("at 100 targets every dashboard query returns data and the Fleet row s
   const std::string instance = "127.0.0.1:" + std::to_string(agent.port());
   const std::string picked = target_name(42);
   // 100 views of one primary without standbys or slots: the Replication row is
-  // replication_e2e_test's; no PgBouncer either: the PgBouncer row is left out.
+  // replication_e2e_test's; no PgBouncer and no declared applications either: the PgBouncer
+  // and Applications rows are left out.
   const auto queries = queries_of_row(
-      queries_of_row(dashboard_queries(PGVITALS_SOURCE_DIR, "pgvitals", instance, picked),
-                     kReplicationRow, /*inside=*/false),
-      kPgbouncerRow, /*inside=*/false);
+      queries_of_row(
+          queries_of_row(dashboard_queries(PGVITALS_SOURCE_DIR, "pgvitals", instance, picked),
+                         kReplicationRow, /*inside=*/false),
+          kPgbouncerRow, /*inside=*/false),
+      kApplicationsRow, /*inside=*/false);
   const auto started = std::chrono::steady_clock::now();
   const auto empty = wait_for_dashboard_data(prom, queries, 90s);
   const double waited =

@@ -52,11 +52,13 @@ TEST_CASE("Prometheus scrapes the agent and every dashboard query returns data",
 
   const std::string instance = "127.0.0.1:" + std::to_string(agent.port());
   // One primary without standbys or slots: the Replication row is replication_e2e_test's;
-  // no PgBouncer either: the PgBouncer row is left out.
+  // no PgBouncer and no declared applications either: the PgBouncer and Applications rows
+  // are left out.
   const auto queries = queries_of_row(
-      queries_of_row(dashboard_queries(kSource, "pgvitals", instance, "default"), kReplicationRow,
-                     /*inside=*/false),
-      kPgbouncerRow, /*inside=*/false);
+      queries_of_row(queries_of_row(dashboard_queries(kSource, "pgvitals", instance, "default"),
+                                    kReplicationRow, /*inside=*/false),
+                     kPgbouncerRow, /*inside=*/false),
+      kApplicationsRow, /*inside=*/false);
   REQUIRE(queries.size() >= 20);
   // Polled, not slept: until every rate() window of 20 s holds enough scrapes.
   const auto started = std::chrono::steady_clock::now();
