@@ -12,7 +12,9 @@ void render_applications(std::string& out, const telemetry::TargetState& st) {
   out += "    applications:\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    std::string line = "      " + row.application + " " + std::to_string(row.sessions);
+    std::string line = "      " + row.application +
+                       (row.user.empty() ? "" : " (user " + row.user + ")") + " " +
+                       std::to_string(row.sessions);
     if (row.budget > 0) {
       line += "/" + std::to_string(row.budget);
       if (row.sessions > row.budget) {

@@ -86,6 +86,7 @@ nlohmann::json applications_to_json(const probes::ActivityDigest& a,
                              ? nlohmann::json(*row.oldest_idle_in_transaction_seconds)
                              : nlohmann::json(nullptr)}};
     if (!row.owner.empty()) j["owner"] = row.owner;
+    if (!row.user.empty()) j["user"] = row.user;
     if (row.budget > 0) {
       j["budget"] = row.budget;
       j["ratio"] = static_cast<double>(row.sessions) / row.budget;

@@ -11,6 +11,8 @@ constexpr const char* kOther = "other";
 prometheus::Labels labels_of(const ApplicationMetrics::Row& row) {
   prometheus::Labels labels{{"application", row.application}};
   if (!row.owner.empty()) labels.emplace("owner", row.owner);
+  // Two budgets of one name for different users stay two series.
+  if (!row.user.empty()) labels.emplace("user", row.user);
   return labels;
 }
 
@@ -51,6 +53,7 @@ std::vector<ApplicationMetrics::Row> ApplicationMetrics::rows(
   for (const config::ApplicationBudget& b : budgets) {
     Row row;
     row.application = b.name;
+    row.user = b.user;
     row.owner = b.owner;
     row.budget = b.max_connections;
     out.push_back(std::move(row));
@@ -95,6 +98,7 @@ void ApplicationMetrics::set(const probes::ActivityDigest& a, Clock::time_point 
       Row row;
       row.application = known ? budgets_[static_cast<std::size_t>(u.budget)].name : kOther;
       row.owner = known ? budgets_[static_cast<std::size_t>(u.budget)].owner : "";
+      row.user = known ? budgets_[static_cast<std::size_t>(u.budget)].user : "";
       for (const auto& [state, n] : u.by_state) {
         prometheus::Labels labels = labels_of(row);
         labels.emplace("state", state);

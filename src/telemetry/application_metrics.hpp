@@ -28,6 +28,7 @@ class ApplicationMetrics {
   // (those without sessions too), then "other".
   struct Row {
     std::string application;
+    std::string user;  // the budget's, when it names one
     std::string owner;
     int sessions = 0;
     int budget = 0;  // 0: undeclared
