@@ -27,24 +27,18 @@ bool declared(const std::string& application,
 
 }  // namespace
 
-SeriesSet& ApplicationMetrics::make(prometheus::Family<prometheus::Gauge>& family,
-                                    const std::string& target) {
-  sets_.push_back(std::make_unique<SeriesSet>(family, target));
-  return *sets_.back();
-}
-
 ApplicationMetrics::ApplicationMetrics(Metrics& m, const std::string& t,
                                        std::vector<config::ApplicationBudget> budgets,
                                        Clock::duration plateau_for)
     : budgets_(std::move(budgets)),
       plateau_(plateau_for),
-      connections_(make(m.application_connections, t)),
-      budget_(make(m.application_budget, t)),
-      ratio_(make(m.application_budget_ratio, t)),
-      idle_in_transaction_(make(m.application_idle_in_transaction, t)),
-      idle_in_transaction_max_(make(m.application_idle_in_transaction_max, t)),
-      waiting_(make(m.application_waiting, t)),
-      at_plateau_(make(m.application_at_plateau, t)) {}
+      connections_(sets_.add(m.application_connections, t)),
+      budget_(sets_.add(m.application_budget, t)),
+      ratio_(sets_.add(m.application_budget_ratio, t)),
+      idle_in_transaction_(sets_.add(m.application_idle_in_transaction, t)),
+      idle_in_transaction_max_(sets_.add(m.application_idle_in_transaction_max, t)),
+      waiting_(sets_.add(m.application_waiting, t)),
+      at_plateau_(sets_.add(m.application_at_plateau, t)) {}
 
 std::vector<ApplicationMetrics::Row> ApplicationMetrics::rows(
     const probes::ActivityDigest& a, const std::vector<config::ApplicationBudget>& budgets) {
@@ -130,7 +124,7 @@ void ApplicationMetrics::set(const probes::ActivityDigest& a, Clock::time_point 
 }
 
 void ApplicationMetrics::clear() {
-  for (auto& set : sets_) set->clear();
+  sets_.clear();
 }
 
 }  // namespace pgv::telemetry

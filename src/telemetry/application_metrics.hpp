@@ -41,7 +41,7 @@ class ApplicationMetrics {
  private:
   std::vector<config::ApplicationBudget> budgets_;
   PlateauTracker plateau_;
-  std::vector<std::unique_ptr<SeriesSet>> sets_;
+  SeriesGroup sets_;
   SeriesSet& connections_;
   SeriesSet& budget_;
   SeriesSet& ratio_;
@@ -49,8 +49,6 @@ class ApplicationMetrics {
   SeriesSet& idle_in_transaction_max_;
   SeriesSet& waiting_;
   SeriesSet& at_plateau_;
-
-  SeriesSet& make(prometheus::Family<prometheus::Gauge>& family, const std::string& target);
 };
 
 }  // namespace pgv::telemetry

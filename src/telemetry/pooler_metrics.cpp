@@ -23,12 +23,6 @@ Values one(const std::optional<double>& value) {
 
 }  // namespace
 
-SeriesSet& PoolerMetrics::gauge(prometheus::Family<prometheus::Gauge>& family,
-                                const std::string& target) {
-  gauges_.push_back(std::make_unique<SeriesSet>(family, target));
-  return *gauges_.back();
-}
-
 CounterSet& PoolerMetrics::counter(prometheus::Family<prometheus::Counter>& family,
                                    const std::string& target) {
   counters_.push_back(std::make_unique<CounterSet>(family, target));
@@ -36,15 +30,15 @@ CounterSet& PoolerMetrics::counter(prometheus::Family<prometheus::Counter>& fami
 }
 
 PoolerMetrics::PoolerMetrics(Metrics& m, const std::string& t)
-    : clients_(gauge(m.pgbouncer_clients, t)),
-      clients_waiting_(gauge(m.pgbouncer_clients_waiting, t)),
-      max_wait_(gauge(m.pgbouncer_max_wait, t)),
-      servers_(gauge(m.pgbouncer_server_connections, t)),
-      pool_size_(gauge(m.pgbouncer_pool_size, t)),
-      saturation_(gauge(m.pgbouncer_pool_saturation, t)),
-      client_connections_(gauge(m.pgbouncer_client_connections, t)),
-      max_client_connections_(gauge(m.pgbouncer_max_client_connections, t)),
-      client_ratio_(gauge(m.pgbouncer_client_connections_ratio, t)),
+    : clients_(gauges_.add(m.pgbouncer_clients, t)),
+      clients_waiting_(gauges_.add(m.pgbouncer_clients_waiting, t)),
+      max_wait_(gauges_.add(m.pgbouncer_max_wait, t)),
+      servers_(gauges_.add(m.pgbouncer_server_connections, t)),
+      pool_size_(gauges_.add(m.pgbouncer_pool_size, t)),
+      saturation_(gauges_.add(m.pgbouncer_pool_saturation, t)),
+      client_connections_(gauges_.add(m.pgbouncer_client_connections, t)),
+      max_client_connections_(gauges_.add(m.pgbouncer_max_client_connections, t)),
+      client_ratio_(gauges_.add(m.pgbouncer_client_connections_ratio, t)),
       transactions_(counter(m.pgbouncer_transactions, t)),
       queries_(counter(m.pgbouncer_queries, t)),
       transaction_seconds_(counter(m.pgbouncer_transaction_seconds, t)),
@@ -101,7 +95,7 @@ void PoolerMetrics::set(const probes::PoolerDigest& d) {
 }
 
 void PoolerMetrics::clear() {
-  for (auto& g : gauges_) g->clear();
+  gauges_.clear();
 }
 
 }  // namespace pgv::telemetry

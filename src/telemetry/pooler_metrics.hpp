@@ -20,7 +20,7 @@ class PoolerMetrics {
   void clear();
 
  private:
-  std::vector<std::unique_ptr<SeriesSet>> gauges_;
+  SeriesGroup gauges_;
   std::vector<std::unique_ptr<CounterSet>> counters_;
   SeriesSet& clients_;
   SeriesSet& clients_waiting_;
@@ -37,7 +37,6 @@ class PoolerMetrics {
   CounterSet& query_seconds_;
   CounterSet& wait_seconds_;
 
-  SeriesSet& gauge(prometheus::Family<prometheus::Gauge>& family, const std::string& target);
   CounterSet& counter(prometheus::Family<prometheus::Counter>& family, const std::string& target);
 };
 

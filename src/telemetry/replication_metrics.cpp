@@ -20,28 +20,22 @@ Values one(const std::optional<bool>& value) {
 
 }  // namespace
 
-SeriesSet& ReplicationMetrics::make(prometheus::Family<prometheus::Gauge>& family,
-                                    const std::string& target) {
-  sets_.push_back(std::make_unique<SeriesSet>(family, target));
-  return *sets_.back();
-}
-
 ReplicationMetrics::ReplicationMetrics(Metrics& m, const std::string& t)
-    : receiver_up_(make(m.replica_receiver_up, t)),
-      lag_bytes_(make(m.replica_lag_bytes, t)),
-      lag_seconds_(make(m.replica_lag_seconds, t)),
-      paused_(make(m.replica_paused, t)),
-      standby_lag_bytes_(make(m.standby_lag_bytes, t)),
-      standby_lag_seconds_(make(m.standby_lag_seconds, t)),
-      standbys_(make(m.standbys, t)),
-      slot_retained_(make(m.slot_retained_bytes, t)),
-      slot_active_(make(m.slot_active, t)),
-      slot_safe_(make(m.slot_safe_wal_bytes, t)),
-      slot_status_(make(m.slot_wal_status, t)),
-      xid_age_(make(m.xid_age, t)),
-      mxid_age_(make(m.mxid_age, t)),
-      freeze_max_age_(make(m.freeze_max_age, t)),
-      multixact_freeze_max_age_(make(m.multixact_freeze_max_age, t)) {}
+    : receiver_up_(sets_.add(m.replica_receiver_up, t)),
+      lag_bytes_(sets_.add(m.replica_lag_bytes, t)),
+      lag_seconds_(sets_.add(m.replica_lag_seconds, t)),
+      paused_(sets_.add(m.replica_paused, t)),
+      standby_lag_bytes_(sets_.add(m.standby_lag_bytes, t)),
+      standby_lag_seconds_(sets_.add(m.standby_lag_seconds, t)),
+      standbys_(sets_.add(m.standbys, t)),
+      slot_retained_(sets_.add(m.slot_retained_bytes, t)),
+      slot_active_(sets_.add(m.slot_active, t)),
+      slot_safe_(sets_.add(m.slot_safe_wal_bytes, t)),
+      slot_status_(sets_.add(m.slot_wal_status, t)),
+      xid_age_(sets_.add(m.xid_age, t)),
+      mxid_age_(sets_.add(m.mxid_age, t)),
+      freeze_max_age_(sets_.add(m.freeze_max_age, t)),
+      multixact_freeze_max_age_(sets_.add(m.multixact_freeze_max_age, t)) {}
 
 void ReplicationMetrics::set(const probes::ReplicationDigest& d) {
   receiver_up_.replace(one(d.receiver_streaming));
@@ -87,7 +81,7 @@ void ReplicationMetrics::set(const probes::ReplicationDigest& d) {
 }
 
 void ReplicationMetrics::clear() {
-  for (auto& set : sets_) set->clear();
+  sets_.clear();
 }
 
 }  // namespace pgv::telemetry

@@ -21,7 +21,7 @@ class ReplicationMetrics {
   void clear();
 
  private:
-  std::vector<std::unique_ptr<SeriesSet>> sets_;
+  SeriesGroup sets_;
   SeriesSet& receiver_up_;
   SeriesSet& lag_bytes_;
   SeriesSet& lag_seconds_;
@@ -37,8 +37,6 @@ class ReplicationMetrics {
   SeriesSet& mxid_age_;
   SeriesSet& freeze_max_age_;
   SeriesSet& multixact_freeze_max_age_;
-
-  SeriesSet& make(prometheus::Family<prometheus::Gauge>& family, const std::string& target);
 };
 
 }  // namespace pgv::telemetry

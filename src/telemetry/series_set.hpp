@@ -1,7 +1,9 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "telemetry/metrics.hpp"
 
@@ -28,6 +30,22 @@ class SeriesSet {
   prometheus::Family<prometheus::Gauge>* family_;
   std::string target_;
   std::map<prometheus::Labels, prometheus::Gauge*> series_;
+};
+
+// The gauge sets of one target's group of families (replication, pooler, applications),
+// made and cleared together.
+class SeriesGroup {
+ public:
+  SeriesSet& add(prometheus::Family<prometheus::Gauge>& family, const std::string& target) {
+    sets_.push_back(std::make_unique<SeriesSet>(family, target));
+    return *sets_.back();
+  }
+  void clear() {
+    for (auto& set : sets_) set->clear();
+  }
+
+ private:
+  std::vector<std::unique_ptr<SeriesSet>> sets_;
 };
 
 // Counters that mirror totals kept elsewhere (PgBouncer's SHOW STATS): each update gives

@@ -58,4 +58,16 @@ inline std::vector<DashboardQuery> wait_for_dashboard_data(
   return empty;
 }
 
+// An alert's state in Prometheus' /api/v1/alerts: firing, pending, inactive when absent, or
+// "no answer".
+inline std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
+  const auto body = prom.api("alerts");
+  if (!body.is_object()) return "no answer";
+  std::string state = "inactive";
+  for (const auto& alert : body["data"]["alerts"]) {
+    if (alert["labels"].value("alertname", "") == name) state = alert.value("state", "?");
+  }
+  return state;
+}
+
 }  // namespace pgv::testing

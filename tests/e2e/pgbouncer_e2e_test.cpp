@@ -29,15 +29,6 @@ std::string path_targets(const PgBouncer& bouncer, const PgCluster& server) {
          "'}\n  - {name: direct, dsn: '" + server.dsn() + "'}\n";
 }
 
-std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
-  const auto body = prom.api("alerts");
-  std::string state = "inactive";
-  for (const auto& alert : body["data"]["alerts"]) {
-    if (alert["labels"].value("alertname", "") == name) state = alert.value("state", "?");
-  }
-  return state;
-}
-
 }  // namespace
 
 TEST_CASE("every PgBouncer row query returns data for the pooler or the path through it",

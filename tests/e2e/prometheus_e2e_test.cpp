@@ -17,15 +17,6 @@ namespace {
 const std::string kSource = PGVITALS_SOURCE_DIR;
 const std::string kRules = kSource + "/alerts/pgvitals.rules.yml";
 
-std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
-  const auto body = prom.api("alerts");
-  if (!body.is_object()) return "no answer";
-  for (const auto& alert : body["data"]["alerts"]) {
-    if (alert["labels"].value("alertname", "") == name) return alert.value("state", "?");
-  }
-  return "inactive";
-}
-
 }  // namespace
 
 TEST_CASE("Prometheus scrapes the agent and every dashboard query returns data",

@@ -149,19 +149,6 @@ TEST_CASE("every Replication row query returns data for a primary, its standby a
             << waited << " s\n";
 }
 
-namespace {
-
-std::string alert_state(const PrometheusProcess& prom, const std::string& name) {
-  const auto body = prom.api("alerts");
-  std::string state = "inactive";
-  for (const auto& alert : body["data"]["alerts"]) {
-    if (alert["labels"].value("alertname", "") == name) state = alert.value("state", "?");
-  }
-  return state;
-}
-
-}  // namespace
-
 TEST_CASE("paused replay and a stopped primary fire the replication alerts through Prometheus",
           "[e2e][integration]") {
   char dir[] = "/tmp/pgvitals-rules-XXXXXX";

@@ -343,27 +343,8 @@ void PgCluster::spawn() {
     args.push_back(s);
   }
   const std::string log_path = dir_ + "/server.log";
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int log = ::open(log_path.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
-    if (log >= 0) {
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-    }
-    become_user(kServerUser);
-    // If the test process dies, so does the server: nothing outlives a crashed test.
-    // Set after the user switch, which would clear it.
-    ::prctl(PR_SET_PDEATHSIG, SIGQUIT);
-    if (::getppid() != parent) std::_Exit(1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
+  // If the test process dies, so does the server: nothing outlives a crashed test.
+  const pid_t pid = spawn_server(args, kServerUser, log_path, 0600, SIGQUIT);
   pid_ = pid;
 }
 

@@ -112,27 +112,8 @@ void PgBouncer::spawn(bool takeover) {
   args.push_back(dir_ + "/pgbouncer.ini");
   // What it prints before it opens its log file (a config error, say).
   const std::string out_path = dir_ + "/stderr.log";
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int out = ::open(out_path.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    become_user(kRunAs);
-    // SIGKILL, which a frozen (SIGSTOPped) process obeys too. Set after the user switch,
-    // which would clear it.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) std::_Exit(1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
+  // SIGKILL on our death, which a frozen (SIGSTOPped) process obeys too.
+  const pid_t pid = spawn_server(args, kRunAs, out_path, 0644, SIGKILL);
   pid_ = pid;
 }
 

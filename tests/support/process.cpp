@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +77,31 @@ std::string run_command(const std::vector<std::string>& argv, const std::string&
     throw std::runtime_error("command failed: " + argv[0] + ": " + output);
   }
   return output;
+}
+
+pid_t spawn_server(std::vector<std::string> argv, const std::string& user,
+                   const std::string& output_path, int mode, int death_signal) {
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int out = ::open(output_path.c_str(), O_CREAT | O_WRONLY | O_APPEND, mode);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+    }
+    become_user(user);
+    // Set after the user switch, which would clear it.
+    ::prctl(PR_SET_PDEATHSIG, death_signal);
+    if (::getppid() != parent) std::_Exit(1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    std::_Exit(127);
+  }
+  return pid;
 }
 
 }  // namespace pgv::testing
