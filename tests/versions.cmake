@@ -16,8 +16,9 @@ set(PGVITALS_PG_VERSIONS "" CACHE STRING "Server major versions of the test matr
 # Whole binaries: the pg, pool, activity and TLS/SCRAM layers, the version checks, and
 # replication against a standby of the same version.
 set(matrix_whole test_pg test_pool test_activity test_tls test_versions test_replication)
-# The agent end to end and the fault subset (stop, freeze, terminate): cases tagged [matrix].
-set(matrix_tagged test_agent)
+# The agent end to end, a database through PgBouncer, application budgets, and the fault
+# subset (stop, freeze, terminate): cases tagged [matrix].
+set(matrix_tagged test_agent test_pgbouncer test_app_budget)
 
 foreach(v IN LISTS PGVITALS_PG_VERSIONS)
   set(variant pg${v})

@@ -262,7 +262,7 @@ TEST_CASE(
   CHECK(agent.get("/healthz").status == 200);
 }
 
-TEST_CASE("budgets match applications by glob and by user", "[app_budget][integration]") {
+TEST_CASE("budgets match applications by glob and by user", "[matrix][app_budget][integration]") {
   PgCluster cluster(roomy());
   const TempFile config(config_for(cluster,
                                    "applications:\n"

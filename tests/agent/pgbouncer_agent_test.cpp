@@ -113,7 +113,7 @@ double unix_now() {
 }  // namespace
 
 TEST_CASE("pgbouncer: a database through a transaction or session pooler: up, every probe passes",
-          "[pgbouncer][integration]") {
+          "[pgbouncer][integration][matrix]") {
   const std::string mode = GENERATE(std::string("transaction"), std::string("session"));
   INFO("pool_mode " << mode);
   PgBouncerOptions options;
