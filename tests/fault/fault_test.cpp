@@ -94,7 +94,11 @@ TEST_CASE("fault: kill -9 of the postmaster and restart", "[fault][integration]"
   FaultReport report("kill -9 postmaster");
   detect_and_recover(
       rig, report, [&] { cluster.kill_postmaster(); }, [&] { cluster.start(); });
-  CHECK(field(last_trace(rig.agent), "reason") == "refused");
+  // Refused once the orphaned backends are gone; until then they still hold the listening
+  // socket, so a connect is taken by the kernel and then dropped (shutdown). Which one the
+  // last trace shows depends on when the restart comes.
+  const std::string reason = field(last_trace(rig.agent), "reason");
+  CHECK((reason == "refused" || reason == "shutdown"));
   rig.check_no_growth();
 }
 
