@@ -58,6 +58,7 @@ std::vector<ApplicationMetrics::Row> ApplicationMetrics::rows(
     const bool known = u.budget >= 0 && static_cast<std::size_t>(u.budget) < budgets.size();
     Row& row = known ? out[static_cast<std::size_t>(u.budget)] : other;
     row.sessions += u.sessions;
+    for (const auto& [state, n] : u.by_state) row.by_state[state] += n;
     row.waiting += u.waiting;
     if (u.oldest_idle_in_transaction_seconds) {
       row.oldest_idle_in_transaction_seconds =
@@ -76,6 +77,11 @@ void ApplicationMetrics::set(const probes::ActivityDigest& a, Clock::time_point 
     for (std::size_t i = 0; i < all.size(); ++i) {
       const Row& row = all[i];
       const prometheus::Labels labels = labels_of(row);
+      for (const auto& [state, n] : row.by_state) {
+        prometheus::Labels with_state = labels;
+        with_state.emplace("state", state);
+        connections[with_state] += n;
+      }
       waiting[labels] = row.waiting;
       idle[labels] = row.oldest_idle_in_transaction_seconds.value_or(0);
       if (row.budget > 0) {
@@ -85,18 +91,6 @@ void ApplicationMetrics::set(const probes::ActivityDigest& a, Clock::time_point 
       if (i < budgets_.size() && budgets_[i].idle_in_transaction_max) {
         idle_max[labels] =
             std::chrono::duration<double>(*budgets_[i].idle_in_transaction_max).count();
-      }
-    }
-    for (const probes::ApplicationUsage& u : a.applications) {
-      const bool known = u.budget >= 0 && static_cast<std::size_t>(u.budget) < budgets_.size();
-      Row row;
-      row.application = known ? budgets_[static_cast<std::size_t>(u.budget)].name : kOther;
-      row.owner = known ? budgets_[static_cast<std::size_t>(u.budget)].owner : "";
-      row.user = known ? budgets_[static_cast<std::size_t>(u.budget)].user : "";
-      for (const auto& [state, n] : u.by_state) {
-        prometheus::Labels labels = labels_of(row);
-        labels.emplace("state", state);
-        connections[labels] += n;
       }
     }
   }

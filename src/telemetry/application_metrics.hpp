@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ class ApplicationMetrics {
     std::string user;  // the budget's, when it names one
     std::string owner;
     int sessions = 0;
+    std::map<std::string, int> by_state;
     int budget = 0;  // 0: undeclared
     std::optional<double> oldest_idle_in_transaction_seconds;
     int waiting = 0;

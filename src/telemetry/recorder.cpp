@@ -9,6 +9,7 @@ namespace pgv::telemetry {
 namespace {
 
 constexpr auto kRepeatLogEvery = std::chrono::seconds(60);
+constexpr auto kDirectSearchEvery = std::chrono::seconds(60);
 
 double seconds_of(config::Millis d) {
   return std::chrono::duration<double>(d).count();
@@ -180,7 +181,15 @@ PathTargets TargetRecorder::path_targets() {
     path.direct = nullptr;
     direct_.clear();
   }
-  // Searched again only while none is known: a fleet's targets are not walked every cycle.
+  // Without a direct target the fleet is walked (and its snapshot copied) at most once a
+  // minute, or when the pooler names another server: not every cycle of every path.
+  const probes::PoolerDatabase* db =
+      path.pooler->pooler ? path.pooler->pooler->database(state_.endpoint.dbname) : nullptr;
+  const std::string server = db ? db->host + ":" + std::to_string(db->port) : "";
+  const Clock::time_point now = Clock::now();
+  if (server == searched_for_ && now < next_search_) return path;
+  searched_for_ = server;
+  next_search_ = now + kDirectSearchEvery;
   const std::shared_ptr<const Snapshot> all = hub_.state.snapshot();
   for (const auto& [name, candidate] : *all) {
     if (reaches_same_server(state_, *path.pooler, *candidate)) {

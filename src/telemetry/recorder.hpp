@@ -70,6 +70,10 @@ class TargetRecorder {
   std::unique_ptr<SeriesSet> hop_up_;
   std::unique_ptr<SeriesSet> added_latency_;
   std::string direct_;  // the direct target last found for this path ("" if none)
+  // With none found: when to look again, and the server the pooler named then (a change
+  // of it is looked up at once).
+  Clock::time_point next_search_{};
+  std::string searched_for_;
   TargetState state_;
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
