@@ -14,6 +14,7 @@
 #include "http/pooler_json.hpp"
 #include "http/replication_json.hpp"
 #include "pg/error.hpp"
+#include "telemetry/digest_json.hpp"
 
 namespace pgv::app {
 namespace {
@@ -203,7 +204,7 @@ std::string render_check_json(const CheckSummary& summary) {
                  {"max", st.pool.max},
                  {"waiting", st.pool.waiting}};
     if (st.activity) {
-      j["activity"] = http::activity_to_json(*st.activity);
+      j["activity"] = telemetry::activity_to_json(*st.activity);
       j["applications"] = http::applications_to_json(*st.activity, st.applications);
     }
     if (st.replication) j["replication"] = http::replication_to_json(*st.replication);

@@ -5,6 +5,7 @@
 #include "http/pooler_json.hpp"
 #include "http/replication_json.hpp"
 #include "telemetry/application_metrics.hpp"
+#include "telemetry/digest_json.hpp"
 
 namespace pgv::http {
 
@@ -14,64 +15,9 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
   body["capacity"] = capacity;
   body["total"] = total;
   body["failures"] = nlohmann::json::array();
-  for (const auto& r : records) {
-    nlohmann::json phases = nlohmann::json::object();
-    for (const auto& [name, secs] : r.phases) phases[name] = secs;
-    body["failures"].push_back({{"time", r.time_unix},
-                                {"target", r.target},
-                                {"probe", r.probe},
-                                {"phase", r.phase},
-                                {"reason", r.reason},
-                                {"sqlstate", r.sqlstate},
-                                {"backend_pid", r.backend_pid},
-                                {"duration_seconds", r.seconds},
-                                {"phases", phases},
-                                {"message", r.message}});
-    // Only a target reached through a pooler has a hop.
-    if (!r.hop.empty()) {
-      body["failures"].back()["hop"] = r.hop;
-      body["failures"].back()["hop_detail"] = r.hop_detail;
-    }
-  }
+  for (const auto& r : records) body["failures"].push_back(telemetry::failure_to_json(r));
   // Replace, not throw: a server message in another encoding must not break the page.
   return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-nlohmann::json activity_to_json(const probes::ActivityDigest& a) {
-  auto optional = [](const std::optional<double>& v) -> nlohmann::json {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-  };
-  nlohmann::json apps = nlohmann::json::array();
-  for (const auto& [app, n] : a.top_applications)
-    apps.push_back({{"application", app}, {"sessions", n}});
-  nlohmann::json blocked = nlohmann::json::array();
-  for (const auto& b : a.blocked) blocked.push_back({{"pid", b.pid}, {"blocked_by", b.blocked_by}});
-  nlohmann::json oldest = nlohmann::json::array();
-  for (const auto& s : a.oldest_transactions) {
-    nlohmann::json j = {{"pid", s.pid},
-                        {"application", s.application},
-                        {"user", s.user},
-                        {"state", s.state},
-                        {"transaction_seconds", s.transaction_seconds}};
-    if (!s.query.empty()) j["query"] = s.query;  // only collected when expose_query_text is on
-    oldest.push_back(std::move(j));
-  }
-  return {{"client_backends", a.client_backends},
-          {"max_connections", a.max_connections},
-          {"reserved_connections", a.reserved_connections},
-          {"saturation", a.saturation()},
-          {"by_state", a.by_state},
-          {"top_applications", apps},
-          {"other_application_sessions", a.other_application_sessions},
-          {"distinct_applications", a.distinct_applications},
-          {"waiting_by_event_type", a.waiting_by_event_type},
-          {"oldest_transaction_seconds", optional(a.oldest_transaction_seconds)},
-          {"oldest_idle_in_transaction_seconds", optional(a.oldest_idle_in_transaction_seconds)},
-          {"longest_query_seconds", optional(a.longest_query_seconds)},
-          {"longest_lock_wait_seconds", optional(a.longest_lock_wait_seconds)},
-          {"blocked", blocked},
-          {"oldest_transactions", oldest},
-          {"privileged", a.privileged}};
 }
 
 nlohmann::json applications_to_json(const probes::ActivityDigest& a,
@@ -103,7 +49,7 @@ std::string activity_json(const telemetry::Snapshot& snapshot, const std::string
     nlohmann::json j = {{"target", name}};
     if (t->activity) {
       j["time"] = t->activity_unix;
-      j["activity"] = activity_to_json(*t->activity);
+      j["activity"] = telemetry::activity_to_json(*t->activity);
       // Declared applications against their budgets, then the undeclared as "other".
       j["applications"] = applications_to_json(*t->activity, t->applications);
     } else {

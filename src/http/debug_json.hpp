@@ -16,7 +16,6 @@ std::string failures_json(const std::vector<telemetry::FailureRecord>& records,
 
 // /debug/activity: the latest pg_stat_activity digest per target (all, or `target`).
 std::string activity_json(const telemetry::Snapshot& snapshot, const std::string& target);
-nlohmann::json activity_to_json(const probes::ActivityDigest& activity);
 // Each declared application's sessions against its budget, then "other" (empty without
 // budgets).
 nlohmann::json applications_to_json(const probes::ActivityDigest& activity,

@@ -16,10 +16,10 @@ namespace pgv::incidents {
 // One finished probe cycle of one target, as the sparkline and an incident's timeline need
 // it. Small on purpose: a thousand targets keep a couple of minutes of these each.
 struct Sample {
-  double t = 0;          // unix seconds, when the cycle ended
-  bool up = false;       // the connectivity probe's last run succeeded
-  float latency = -1;    // connectivity round trip of this cycle, seconds; < 0: none
-  float saturation = -1; // server connection saturation (activity probe); < 0: unknown
+  double t = 0;           // unix seconds, when the cycle ended
+  bool up = false;        // the connectivity probe's last run succeeded
+  float latency = -1;     // connectivity round trip of this cycle, seconds; < 0: none
+  float saturation = -1;  // server connection saturation (activity probe); < 0: unknown
   std::uint16_t pool_in_use = 0;
   std::uint16_t pool_idle = 0;
   std::uint16_t pool_max = 0;
@@ -57,9 +57,9 @@ struct TargetHistory {
 
   std::string target;
   double interval_seconds = 5;
-  double sample_every = 5;  // seconds between samples kept
-  std::deque<Sample> samples;                            // oldest first
-  std::deque<std::shared_ptr<const Moment>> moments;     // oldest first
+  double sample_every = 5;                            // seconds between samples kept
+  std::deque<Sample> samples;                         // oldest first
+  std::deque<std::shared_ptr<const Moment>> moments;  // oldest first
 };
 
 // A copy of `digest` cut to what an incident needs (the first few applications, oldest

@@ -28,7 +28,7 @@ struct Transition {
 struct IncidentRecord {
   std::string id;  // "20261201T221500Z-primary", unique in incidents.dir, URL-safe
   std::string target;
-  std::string trigger;      // to_string(Trigger) of the first trigger
+  std::string trigger;  // to_string(Trigger) of the first trigger
   double opened_unix = 0;
   double cleared_unix = 0;  // when the last trigger cleared (0 while one holds)
   double closed_unix = 0;   // 0 while open

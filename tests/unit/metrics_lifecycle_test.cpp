@@ -19,6 +19,7 @@
 #include "config/error.hpp"
 #include "config/values.hpp"
 #include "http/debug_json.hpp"
+#include "telemetry/digest_json.hpp"
 #include "telemetry/recorder.hpp"
 
 using namespace std::chrono_literals;
@@ -228,9 +229,9 @@ TEST_CASE("liveness holds only while every thread beat within max_age", "[lifecy
 TEST_CASE("the longest lock wait is in /debug/activity's JSON and pgvitals check",
           "[lifecycle][debug]") {
   const ActivityDigest a = digest();
-  CHECK(pgv::http::activity_to_json(a)["longest_lock_wait_seconds"] == 3.25);
+  CHECK(pgv::telemetry::activity_to_json(a)["longest_lock_wait_seconds"] == 3.25);
   ActivityDigest none;
-  CHECK(pgv::http::activity_to_json(none)["longest_lock_wait_seconds"].is_null());
+  CHECK(pgv::telemetry::activity_to_json(none)["longest_lock_wait_seconds"].is_null());
 
   auto st = std::make_shared<pgv::telemetry::TargetState>();
   st->name = "db";
