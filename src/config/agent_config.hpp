@@ -8,6 +8,7 @@
 #include "config/applications.hpp"
 #include "config/dsn.hpp"
 #include "config/duration.hpp"
+#include "config/incidents.hpp"
 #include "config/lag_limit.hpp"
 #include "config/probe_catalog.hpp"
 
@@ -94,6 +95,7 @@ struct AgentConfig {
   // long, busy, is flagged as at a plateau (a full client pool).
   Millis plateau_for{60'000};
   ShardConfig shard;
+  IncidentsConfig incidents;
   std::vector<TargetConfig> targets;
 };
 

@@ -132,6 +132,7 @@ void apply_environment(FileConfig& file, const Environment& env) {
   if (const auto v = lookup(env, "PGVITALS_LOG_LEVEL")) {
     a.log_level = detail::parse_choice("PGVITALS_LOG_LEVEL", *v, detail::kLogLevels);
   }
+  if (const auto v = lookup(env, "PGVITALS_INCIDENTS_DIR")) a.incidents.dir = *v;
   if (const auto v = lookup(env, "DB_ECHO_SQL")) a.echo_sql = detail::parse_bool("DB_ECHO_SQL", *v);
   if (const auto v = lookup(env, "DATABASE_URL")) apply_database_url(file, *v);
   if (const auto v = lookup(env, "PGVITALS_INTERVAL")) {

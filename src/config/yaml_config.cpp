@@ -6,6 +6,7 @@
 
 #include "config/applications_yaml.hpp"
 #include "config/error.hpp"
+#include "config/incidents_yaml.hpp"
 #include "config/loader.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
@@ -20,11 +21,14 @@ constexpr std::int64_t kMaxPoolSize = 10'000;
 const std::vector<std::string> kTopKeys = {
     "listen",   "tls",     "auth",           "http",         "log",          "echo_sql",
     "interval", "timeout", "settings_every", "workers",      "failure_ring", "activity",
-    "shard",    "pool",    "probes",         "applications", "targets"};
+    "shard",    "pool",    "probes",         "applications", "targets",      "incidents"};
 const std::vector<std::string> kTargetKeys = {
     "name",        "kind",     "dsn",     "dsn_file", "via",    "labels",
     "required",    "interval", "timeout", "pool",     "probes", "max_replication_lag",
     "applications"};
+const std::vector<std::string> kIncidentKeys = {
+    "dir",   "keep",       "max_bytes",        "before",
+    "after", "saturation", "blocked_sessions", "oldest_transaction"};
 const std::vector<std::string> kKinds = {"postgres", "pgbouncer"};
 const std::vector<std::string> kPoolKeys = {"size", "max_overflow", "timeout", "recycle",
                                             "pre_ping"};
@@ -283,6 +287,7 @@ void read_settings(const Section& top, FileConfig& file) {
     r.fail(shard.get("index"), "shard.index", "not below shard.count",
            show_value(std::to_string(a.shard.index)), "0 to " + std::to_string(a.shard.count - 1));
   }
+  a.incidents = read_incidents(r.section(top.get("incidents"), "incidents", kIncidentKeys));
   file.pool = read_pool(r.section(top.get("pool"), "pool", kPoolKeys), file.pool);
   if (top.has("probes")) file.probes = read_probes(r, top.get("probes"), "probes");
 }

@@ -8,6 +8,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/roles.hpp"
+#include "incidents/incident_log.hpp"
 #include "telemetry/telemetry.hpp"
 
 namespace pgv::http {
@@ -23,8 +24,10 @@ enum class AuthClass { health, protected_path, public_path };
 // blocks. Thread-safe.
 class Router {
  public:
-  Router(telemetry::Telemetry& telemetry, config::AuthConfig auth)
-      : telemetry_(telemetry), auth_(std::move(auth)) {}
+  // `incidents` (histories and incident records) may be null: those routes then answer 404.
+  Router(telemetry::Telemetry& telemetry, config::AuthConfig auth,
+         const incidents::IncidentLog* incidents = nullptr)
+      : telemetry_(telemetry), auth_(std::move(auth)), incidents_(incidents) {}
 
   Response handle(const Request& request) const;
 
@@ -58,6 +61,7 @@ class Router {
 
   telemetry::Telemetry& telemetry_;
   const config::AuthConfig auth_;
+  const incidents::IncidentLog* incidents_;
 };
 
 }  // namespace pgv::http

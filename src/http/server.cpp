@@ -57,8 +57,9 @@ int open_listener(const std::string& host, int port, int* bound_port) {
 
 }  // namespace
 
-HttpServer::HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry)
-    : config_(config), router_(telemetry, config.auth) {}
+HttpServer::HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry,
+                       const incidents::IncidentLog* incidents)
+    : config_(config), router_(telemetry, config.auth, incidents) {}
 
 HttpServer::~HttpServer() {
   stop();

@@ -24,7 +24,8 @@ namespace pgv::http {
 // idle sockets and slow clients cannot keep a health check waiting. It reads only telemetry.
 class HttpServer {
  public:
-  HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry);
+  HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry,
+             const incidents::IncidentLog* incidents = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -206,6 +206,17 @@ Metrics::Metrics()
           "pgvitals_path_added_latency_seconds",
           "Connectivity latency through the pooler minus that of a direct target to the same "
           "server.")),
+      incidents(family<prometheus::Counter>(
+          "pgvitals_incidents_total",
+          "Incidents opened, by target and by what opened them (down, not_ready, saturation, "
+          "blocked_sessions, oldest_transaction).")),
+      incident_open(
+          family<prometheus::Gauge>("pgvitals_incident_open",
+                                    "1 while an incident of the target is open (or in its after "
+                                    "window), else 0.")),
+      incident_write_failures(family<prometheus::Counter>(
+          "pgvitals_incident_write_failures_total",
+          "Incident records that could not be written to incidents.dir (disk full, I/O error).")),
       last_cycle(family<prometheus::Gauge>("pgvitals_scheduler_last_cycle_timestamp_seconds",
                                            "Unix time the target's last probe cycle finished.")),
       schedule_lag(family<prometheus::Histogram>(

@@ -137,6 +137,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& pgbouncer_wait_seconds;
   prometheus::Family<prometheus::Gauge>& path_hop_up;
   prometheus::Family<prometheus::Gauge>& path_added_latency;
+  prometheus::Family<prometheus::Counter>& incidents;
+  prometheus::Family<prometheus::Gauge>& incident_open;
+  prometheus::Family<prometheus::Counter>& incident_write_failures;
   prometheus::Family<prometheus::Gauge>& last_cycle;
   prometheus::Family<prometheus::Histogram>& schedule_lag;
   prometheus::Family<prometheus::Gauge>& target_info;

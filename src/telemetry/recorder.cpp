@@ -108,6 +108,7 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
       total += secs;
     }
     metrics_.connect_duration().Observe(total);
+    state_.connect_phases = r.phases;
   }
 }
 

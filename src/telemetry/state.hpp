@@ -54,6 +54,8 @@ struct TargetState {
   std::optional<probes::ServerSettings> settings;
   bool starting = false;  // last connection attempt met SQLSTATE 57P03
   pool::PoolStats pool;
+  // The phases of the last new connection that succeeded (tcp, tls, auth, ...).
+  std::vector<std::pair<std::string, double>> connect_phases;
   double last_cycle_unix = 0;
   std::shared_ptr<const probes::ActivityDigest> activity;
   double activity_unix = 0;
