@@ -17,11 +17,11 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 }  // namespace
 
 Watcher::Watcher(telemetry::Telemetry& telemetry, IncidentLog& log, Judge judge,
-                 TrackerSettings settings, IncidentFiles* files)
+                 TrackerSettings settings, Sink sink)
     : telemetry_(telemetry),
       log_(log),
       judge_(std::move(judge)),
-      files_(files),
+      sink_(std::move(sink)),
       settings_(settings) {}
 
 Watcher::~Watcher() {
@@ -50,7 +50,6 @@ void Watcher::stop() {
       publish(target, c);
     }
   }
-  if (files_ != nullptr) files_->flush();
 }
 
 void Watcher::set_settings(const TrackerSettings& settings) {
@@ -159,7 +158,7 @@ void Watcher::publish(const std::string& target, const Changes& changes) {
   }
   if (!changes.record) return;
   log_.publish(changes.record);
-  if (files_ != nullptr) files_->write(changes.record);
+  if (sink_) sink_(changes.record);
 }
 
 }  // namespace pgv::incidents

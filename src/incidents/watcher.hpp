@@ -9,7 +9,6 @@
 #include <string>
 #include <thread>
 
-#include "incidents/files.hpp"
 #include "incidents/incident_log.hpp"
 #include "incidents/tracker.hpp"
 #include "telemetry/telemetry.hpp"
@@ -18,7 +17,7 @@ namespace pgv::incidents {
 
 // Follows the published state on a thread of its own: after each finished probe cycle of a
 // target it keeps the target's history, opens, grows and closes its incident, publishes
-// both to the IncidentLog and hands records to the files. It reads the snapshot and the
+// both to the IncidentLog and hands records to a sink (the files). It reads the snapshot and the
 // failure ring like HTTP does, and never touches a database, so a watcher that falls
 // behind delays no probe and no health answer.
 class Watcher {
@@ -28,14 +27,18 @@ class Watcher {
   using Judge = std::function<Verdict(const telemetry::Snapshot&, const telemetry::TargetState&,
                                       Clock::time_point now)>;
 
+  // Where each new copy of a record goes besides the log (the files, when incidents.dir is
+  // set). Called on the watcher thread; must not block for long.
+  using Sink = std::function<void(std::shared_ptr<const IncidentRecord>)>;
+
   Watcher(telemetry::Telemetry& telemetry, IncidentLog& log, Judge judge, TrackerSettings settings,
-          IncidentFiles* files = nullptr);
+          Sink sink = {});
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
 
   void start();
-  // Closes every open incident ("agent stopped"), writes it, and stops the thread.
+  // Stops the thread, then closes every open incident ("agent stopped") and hands it on.
   void stop();
   void set_settings(const TrackerSettings& settings);
   // One pass over the snapshot, on the caller's thread (tests drive it without the thread).
@@ -48,7 +51,7 @@ class Watcher {
   telemetry::Telemetry& telemetry_;
   IncidentLog& log_;
   Judge judge_;
-  IncidentFiles* files_;
+  Sink sink_;
   std::mutex mutex_;  // settings_, stopping_
   std::condition_variable wake_;
   TrackerSettings settings_;
