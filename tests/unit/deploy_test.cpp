@@ -564,3 +564,47 @@ TEST_CASE("the systemd unit sets NoNewPrivileges=yes and never runs as root") {
   CHECK(last["CapabilityBoundingSet"].empty());
   CHECK(last["ExecStart"].find("pgvitals run") != std::string::npos);
 }
+
+TEST_CASE("every agent container writes incidents to a volume, never to its read-only root") {
+  const auto agents = agent_containers();
+  REQUIRE_FALSE(agents.empty());
+  for (const Container& c : agents) {
+    INFO(c.where);
+    std::string dir;
+    for (const auto& e : child(c.node, "env")) {
+      if (text(child(e, "name")) == "PGVITALS_INCIDENTS_DIR") dir = text(child(e, "value"));
+    }
+    REQUIRE_FALSE(dir.empty());
+    CHECK(text(at(c.node, {"securityContext", "readOnlyRootFilesystem"})) == "true");
+    std::string volume;
+    for (const auto& m : child(c.node, "volumeMounts")) {
+      if (text(child(m, "mountPath")) == dir) {
+        volume = text(child(m, "name"));
+        CHECK(text(child(m, "readOnly")) != "true");
+      }
+    }
+    REQUIRE_FALSE(volume.empty());
+    bool writable = false;
+    for (const auto& v : child(c.pod->spec, "volumes")) {
+      if (text(child(v, "name")) != volume) continue;
+      const YAML::Node empty_dir = child(v, "emptyDir");
+      // On disk: a memory-backed emptyDir would count against the container's memory limit.
+      writable = (empty_dir.IsDefined() && text(child(empty_dir, "medium")) != "Memory") ||
+                 child(v, "persistentVolumeClaim").IsDefined();
+    }
+    CHECK(writable);
+  }
+}
+
+TEST_CASE("the systemd unit gives incidents.dir a StateDirectory, the one writable place") {
+  std::map<std::string, std::string> last;
+  std::vector<std::string> environment;
+  for (const auto& [k, v] : unit_service_settings()) {
+    last[k] = v;
+    if (k == "Environment") environment.push_back(v);
+  }
+  CHECK(last["StateDirectory"] == "pgvitals/incidents");
+  CHECK(std::find(environment.begin(), environment.end(),
+                  "PGVITALS_INCIDENTS_DIR=/var/lib/pgvitals/incidents") != environment.end());
+  CHECK(last["ProtectSystem"] == "strict");
+}
