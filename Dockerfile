@@ -9,7 +9,8 @@
 #     -e PGVITALS_CONFIG=/etc/pgvitals/pgvitals.yaml ghcr.io/pgvitals/pgvitals:0.1.0
 #
 # Give a config file through PGVITALS_CONFIG rather than `run --config`: the HEALTHCHECK runs
-# `pgvitals check`, which reads the same environment but not the run command's flags.
+# `pgvitals probe`, which reads the same environment (listen port, TLS, credentials) but not
+# the run command's flags.
 
 FROM debian:12 AS build
 WORKDIR /src
@@ -53,9 +54,10 @@ RUN /usr/local/bin/pgvitals --version
 # No passwd entry is needed; 65532 matches runAsUser in config/kubernetes.
 USER 65532:65532
 EXPOSE 9188
-# One probe cycle against the configured databases: exit 0 healthy, 1 unhealthy, 2 bad config.
-HEALTHCHECK --interval=30s --timeout=15s --start-period=10s --retries=3 \
-  CMD ["/usr/local/bin/pgvitals", "check"]
+# The agent's own liveness (/livez), never the databases: a container marked unhealthy during
+# a database outage would be restarted by Swarm, Nomad or autoheal exactly when it is needed.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/pgvitals", "probe", "--timeout", "3s"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/pgvitals"]
 CMD ["run"]

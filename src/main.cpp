@@ -7,6 +7,7 @@
 
 #include "app/agent.hpp"
 #include "app/check.hpp"
+#include "app/probe.hpp"
 #include "config/redact.hpp"
 #include "version.hpp"
 
@@ -54,6 +55,19 @@ int main(int argc, char** argv) {
   add_common_flags(*check, check_flags);
   check->add_option("--format", format, "text or json");
 
+  pgv::app::ProbeOptions probe_options;
+  CLI::App* probe = app.add_subcommand(
+      "probe", "GET the agent's /livez (or URL): exit 0 on 2xx, 1 otherwise, 2 on bad arguments");
+  probe->add_option_function<std::string>(
+      "url", [&](const std::string& v) { probe_options.url = v; },
+      "URL to ask (default http://127.0.0.1:<listen port>/livez)");
+  probe->add_option_function<std::string>(
+      "--config", [&](const std::string& v) { probe_options.config_file = v; },
+      "config file for the port, TLS and credentials (also PGVITALS_CONFIG)");
+  probe->add_option("--timeout", probe_options.timeout, "deadline of the whole request (5s)");
+  probe->add_option("--cacert", probe_options.cacert, "CA bundle to verify an https agent");
+  probe->add_flag("--insecure", probe_options.insecure, "do not verify an https agent");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -70,5 +84,6 @@ int main(int argc, char** argv) {
     return 2;  // a bad flag is bad configuration
   }
   if (run->parsed()) return pgv::app::run_agent(run_flags, check_config);
+  if (probe->parsed()) return pgv::app::run_probe(probe_options);
   return pgv::app::run_check(check_flags, format);
 }

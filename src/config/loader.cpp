@@ -133,6 +133,10 @@ void apply_environment(FileConfig& file, const Environment& env) {
     a.log_level = detail::parse_choice("PGVITALS_LOG_LEVEL", *v, detail::kLogLevels);
   }
   if (const auto v = lookup(env, "PGVITALS_INCIDENTS_DIR")) a.incidents.dir = *v;
+  // Credentials from a Secret, for the agent and for `pgvitals probe` alike.
+  if (const auto v = lookup(env, "PGVITALS_AUTH_BEARER_TOKEN")) a.auth.bearer_token = *v;
+  if (const auto v = lookup(env, "PGVITALS_AUTH_BASIC_USER")) a.auth.basic_user = *v;
+  if (const auto v = lookup(env, "PGVITALS_AUTH_BASIC_PASSWORD")) a.auth.basic_password = *v;
   if (const auto v = lookup(env, "DB_ECHO_SQL")) a.echo_sql = detail::parse_bool("DB_ECHO_SQL", *v);
   if (const auto v = lookup(env, "DATABASE_URL")) apply_database_url(file, *v);
   if (const auto v = lookup(env, "PGVITALS_INTERVAL")) {

@@ -519,9 +519,12 @@ TEST_CASE("the Dockerfile builds with install-deps in one stage and runs non-roo
     if (kw == "USER") user = rest;
     if (kw == "EXPOSE")
       exposes = exposes || rest.find(std::to_string(kAgentPort)) != std::string::npos;
+    // The agent's liveness through `pgvitals probe`, never `check`: that asks the databases,
+    // and a database outage must not get the agent restarted.
     if (kw == "HEALTHCHECK")
-      healthcheck =
-          rest.find("CMD") != std::string::npos && rest.find("pgvitals") != std::string::npos;
+      healthcheck = rest.find("CMD") != std::string::npos &&
+                    rest.find("\"probe\"") != std::string::npos &&
+                    rest.find("\"check\"") == std::string::npos;
     if (kw == "ENTRYPOINT") entrypoint = rest.find("pgvitals") != std::string::npos;
   }
   INFO("USER " << user);

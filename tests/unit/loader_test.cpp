@@ -369,3 +369,16 @@ TEST_CASE("sharding keeps a database reached through a pooler in its pooler's sh
   }
   CHECK(seen == 41);
 }
+
+TEST_CASE("credentials for the HTTP endpoints can come from the environment (a Secret)",
+          "[config][loader]") {
+  const auto a = load(kTwoTargets + "auth:\n  basic: {user: file-user, password: file-pw}\n",
+                      {{"PGVITALS_AUTH_BEARER_TOKEN", "tok"},
+                       {"PGVITALS_AUTH_BASIC_USER", "env-user"},
+                       {"PGVITALS_AUTH_BASIC_PASSWORD", "env-pw"}})
+                     .auth;
+  CHECK(a.bearer_token == "tok");
+  CHECK(a.basic_user == "env-user");
+  CHECK(a.basic_password == "env-pw");
+  CHECK(load(kTwoTargets).auth.bearer_token.empty());
+}
