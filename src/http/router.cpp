@@ -6,6 +6,7 @@
 #include "config/error.hpp"
 #include "http/auth.hpp"
 #include "http/debug_json.hpp"
+#include "http/encoding.hpp"
 #include "http/health.hpp"
 #include "http/landing_page.hpp"
 
@@ -167,10 +168,16 @@ Response Router::read_only(const Request& req, const std::string& /*unused*/) co
   return role(req, Role::read_only);
 }
 
-Response Router::metrics(const Request& /*req*/, const std::string& /*unused*/) const {
+Response Router::metrics(const Request& req, const std::string& /*unused*/) const {
   Response r;
   r.content_type = kMetricsType;
-  r.shared_body = telemetry_.metrics.exposition();
+  // Prometheus always asks for gzip: a fleet's megabytes of text shrink tenfold, and are
+  // compressed as they are rendered; other clients keep plain text.
+  const bool gzip = accepts_gzip(req.header("accept-encoding"));
+  r.shared_body = telemetry_.metrics.exposition(gzip ? telemetry::Metrics::Encoding::gzip
+                                                     : telemetry::Metrics::Encoding::identity);
+  if (gzip) r.headers.emplace_back("Content-Encoding", "gzip");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
   return r;
 }
 

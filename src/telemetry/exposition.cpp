@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "telemetry/gzip.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/process_metrics.hpp"
 #include "telemetry/target_metrics.hpp"
@@ -16,24 +17,28 @@ void Metrics::expire_stale() const {
   for (TargetMetrics* target : expiring_) target->expire(now);
 }
 
-std::string Metrics::serialize() const {
+void Metrics::render(const std::function<void(std::string_view)>& sink) const {
   expire_stale();
-  // One family at a time into one buffer sized from the last rendering: with a thousand
-  // targets the whole registry collected at once, its text in a growing stream and the
-  // final copy out of it cost several times the text's own size at every scrape.
+  // One family at a time: with a thousand targets the whole registry collected at once,
+  // its text in a growing stream and the final copy out of it cost several times the
+  // text's own size at every scrape.
   const prometheus::TextSerializer serializer;
-  std::string out;
-  out.reserve(size_hint_.load(std::memory_order_relaxed));
   std::ostringstream chunk;
   auto append = [&](const std::vector<prometheus::MetricFamily>& families) {
     chunk.str(std::string());
     serializer.Serialize(chunk, families);
-    out += chunk.view();
+    sink(chunk.view());
   };
   for (const prometheus::Collectable* family : families_) append(family->Collect());
   std::vector<prometheus::MetricFamily> process;
   collect_process_metrics(process);
   append(process);
+}
+
+std::string Metrics::serialize() const {
+  std::string out;
+  out.reserve(size_hint_.load(std::memory_order_relaxed));
+  render([&](std::string_view chunk) { out += chunk; });
   size_hint_.store(out.size() + out.size() / 16 + 4096, std::memory_order_relaxed);
   return out;
 }
@@ -45,23 +50,38 @@ std::string Metrics::serialize_registry() const {
   return prometheus::TextSerializer().Serialize(families);
 }
 
-std::shared_ptr<const std::string> Metrics::exposition() const {
+std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const {
   // One renderer at a time: scrapes arriving meanwhile wait for its result rather than
   // all rendering the same text at once.
   std::lock_guard lock(render_mutex_);
+  RenderCache& cache = caches_[static_cast<std::size_t>(encoding)];
   const auto now = std::chrono::steady_clock::now();
-  const bool fresh = now - rendered_at_ < kRenderEvery;
-  if (auto recent = recent_.lock(); recent && fresh) return recent;
-  auto text = std::make_shared<const std::string>(serialize());
-  rendered_at_ = now;
-  recent_ = text;
+  const bool fresh = now - cache.at < kRenderEvery;
+  if (auto recent = cache.recent.lock(); recent && fresh) return recent;
+  std::shared_ptr<const std::string> text;
+  std::size_t plain_size = 0;
+  if (encoding == Encoding::gzip) {
+    // About a tenth of the text: reserve for that, from the last plain size seen.
+    GzipWriter gz(1, size_hint_.load(std::memory_order_relaxed) / 8);
+    render([&](std::string_view chunk) {
+      plain_size += chunk.size();
+      gz.write(chunk);
+    });
+    text = std::make_shared<const std::string>(gz.finish());
+  } else {
+    text = std::make_shared<const std::string>(serialize());
+    plain_size = text->size();
+  }
+  size_hint_.store(plain_size + plain_size / 16 + 4096, std::memory_order_relaxed);
+  cache.at = now;
+  cache.recent = text;
   // A small text is kept for the next scrapes; a fleet's megabytes only while a response
   // still holds them, so they are not resident between scrapes.
-  kept_ = text->size() <= kKeepBytes ? text : nullptr;
+  cache.kept = plain_size <= kKeepBytes ? text : nullptr;
   // Collecting a large registry leaves megabytes of small freed blocks scattered over
   // the heap, which glibc keeps resident; hand their pages back (a few ms, and only when
   // there are many targets).
-  if (text->size() > kKeepBytes) ::malloc_trim(0);
+  if (plain_size > kKeepBytes) ::malloc_trim(0);
   return text;
 }
 

@@ -63,7 +63,10 @@ class Metrics {
   // many concurrent scrapers (several Prometheus replicas, a dashboard, a load test)
   // only burns CPU the probes need.
   static constexpr std::chrono::milliseconds kRenderEvery{100};
-  std::shared_ptr<const std::string> exposition() const;
+  // gzip: the text compressed family by family as it is rendered (what Prometheus asks
+  // for), never whole beside its compressed copy; cached like the plain text.
+  enum class Encoding { identity = 0, gzip = 1 };
+  std::shared_ptr<const std::string> exposition(Encoding encoding = Encoding::identity) const;
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;
@@ -153,14 +156,20 @@ class Metrics {
 
  private:
   void expire_stale() const;
+  // Every family's text in order, one family at a time, to `sink`.
+  void render(const std::function<void(std::string_view)>& sink) const;
+
+  struct RenderCache {
+    std::shared_ptr<const std::string> kept;
+    std::weak_ptr<const std::string> recent;
+    std::chrono::steady_clock::time_point at;
+  };
 
   mutable std::mutex expiry_mutex_;  // held while expiring, so an unwatched target is never touched
   std::set<TargetMetrics*> expiring_;
   mutable std::atomic<std::size_t> size_hint_{64 * 1024};
   mutable std::mutex render_mutex_;
-  mutable std::shared_ptr<const std::string> kept_;
-  mutable std::weak_ptr<const std::string> recent_;
-  mutable std::chrono::steady_clock::time_point rendered_at_;
+  mutable std::array<RenderCache, 2> caches_;  // by Encoding
 };
 
 // Latency buckets from 50 µs (a loopback round trip) to 10 s (past any sane timeout).

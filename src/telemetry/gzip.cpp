@@ -1,0 +1,93 @@
+#include "telemetry/gzip.hpp"
+
+#include <stdexcept>
+
+namespace pgv::telemetry {
+namespace {
+
+constexpr int kGzipWindow = 15 + 16;  // 32 KiB window, gzip header and trailer
+constexpr std::size_t kStep = 64 * 1024;
+
+}  // namespace
+
+GzipWriter::GzipWriter(int level, std::size_t reserve) {
+  if (deflateInit2(&z_, level, Z_DEFLATED, kGzipWindow, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("zlib: deflateInit2 failed");
+  }
+  out_.reserve(reserve);
+}
+
+GzipWriter::~GzipWriter() {
+  deflateEnd(&z_);
+}
+
+void GzipWriter::pump(std::string_view in, int flush) {
+  // zlib's API takes non-const input; it never writes through next_in.
+  z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z_.avail_in = static_cast<uInt>(in.size());
+  for (;;) {
+    const std::size_t used = out_.size();
+    out_.resize(used + kStep);
+    z_.next_out = reinterpret_cast<Bytef*>(out_.data() + used);
+    z_.avail_out = static_cast<uInt>(kStep);
+    const int rc = deflate(&z_, flush);
+    out_.resize(used + kStep - z_.avail_out);
+    if (rc == Z_STREAM_END) return;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("zlib: deflate failed");
+    if (flush == Z_NO_FLUSH && z_.avail_in == 0) return;
+  }
+}
+
+void GzipWriter::write(std::string_view chunk) {
+  if (finished_) throw std::logic_error("GzipWriter: write after finish");
+  // Chunks are at most a family's text; split anything beyond uInt's range.
+  while (!chunk.empty()) {
+    const std::size_t n = std::min<std::size_t>(chunk.size(), 1u << 30);
+    pump(chunk.substr(0, n), Z_NO_FLUSH);
+    chunk.remove_prefix(n);
+  }
+}
+
+std::string GzipWriter::finish() {
+  if (!finished_) {
+    pump({}, Z_FINISH);
+    finished_ = true;
+  }
+  out_.shrink_to_fit();
+  return std::move(out_);
+}
+
+std::string gzip(std::string_view text, int level) {
+  GzipWriter w(level, text.size() / 4 + 64);
+  w.write(text);
+  return w.finish();
+}
+
+std::string gunzip(std::string_view data) {
+  z_stream z{};
+  if (inflateInit2(&z, kGzipWindow) != Z_OK) throw std::runtime_error("zlib: inflateInit2 failed");
+  std::string out;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    const std::size_t used = out.size();
+    out.resize(used + kStep);
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    z.avail_out = static_cast<uInt>(kStep);
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.resize(used + kStep - z.avail_out);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&z);
+      throw std::runtime_error("not a valid gzip stream");
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+      inflateEnd(&z);
+      throw std::runtime_error("truncated gzip stream");
+    }
+  }
+  inflateEnd(&z);
+  return out;
+}
+
+}  // namespace pgv::telemetry

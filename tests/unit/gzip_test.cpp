@@ -1,0 +1,97 @@
+// /metrics compression: Accept-Encoding negotiation, the chunked gzip writer, and the
+// router answering gzip only to clients that ask for it.
+#include "telemetry/gzip.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "http/encoding.hpp"
+#include "http/router.hpp"
+#include "telemetry/telemetry.hpp"
+
+using pgv::http::accepts_gzip;
+
+TEST_CASE("Accept-Encoding: gzip when named or by * with q above 0", "[metrics][encoding]") {
+  CHECK(accepts_gzip("gzip"));
+  CHECK(accepts_gzip("gzip, deflate, br"));
+  CHECK(accepts_gzip("br;q=1.0, GZIP;q=0.5"));
+  CHECK(accepts_gzip("x-gzip"));
+  CHECK(accepts_gzip("*"));
+  CHECK(accepts_gzip(" deflate ,  gzip ; q=0.001 "));
+  CHECK_FALSE(accepts_gzip(""));
+  CHECK_FALSE(accepts_gzip("identity"));
+  CHECK_FALSE(accepts_gzip("deflate, br"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(accepts_gzip("gzip;q=0.000"));
+  CHECK_FALSE(accepts_gzip("*, gzip;q=0"));  // named refusal beats the wildcard
+  CHECK_FALSE(accepts_gzip("*;q=0"));
+  CHECK_FALSE(accepts_gzip("gzip;q=bogus"));
+  CHECK_FALSE(accepts_gzip("gzip;q=1.5"));
+  CHECK_FALSE(accepts_gzip("gzipped"));
+}
+
+TEST_CASE("the gzip writer compresses chunk by chunk into one valid stream", "[metrics][gzip]") {
+  using pgv::telemetry::GzipWriter;
+  std::string text;
+  for (int i = 0; i < 200'000; ++i) {
+    text += "pgvitals_up{target=\"db-" + std::to_string(i % 1000) + "\"} " + std::to_string(i % 2) +
+            "\n";
+  }
+  GzipWriter w;
+  for (std::size_t at = 0; at < text.size(); at += 70'001) w.write(text.substr(at, 70'001));
+  const std::string gz = w.finish();
+  CHECK(gz.size() < text.size() / 5);
+  CHECK(static_cast<unsigned char>(gz[0]) == 0x1f);
+  CHECK(static_cast<unsigned char>(gz[1]) == 0x8b);
+  CHECK(pgv::telemetry::gunzip(gz) == text);
+  CHECK(pgv::telemetry::gunzip(pgv::telemetry::gzip("")).empty());
+  CHECK_THROWS(pgv::telemetry::gunzip("not gzip at all"));
+  CHECK_THROWS(pgv::telemetry::gunzip(gz.substr(0, gz.size() / 2)));
+}
+
+TEST_CASE("/metrics is gzip for a client that asks, plain otherwise, and the same text",
+          "[metrics][gzip]") {
+  pgv::telemetry::Telemetry tel;
+  tel.metrics.up.Add({{"target", "primary"}}).Set(1);
+  const pgv::http::Router router(tel, {});
+  pgv::http::Request req;
+  req.method = "GET";
+  req.path = "/metrics";
+  req.version = "HTTP/1.1";
+
+  auto header = [](const pgv::http::Response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  // Process metrics (CPU, memory) move between two renderings; compare the rest.
+  auto without_process = [](const std::string& text) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t eol = text.find('\n', at);
+      const std::string line = text.substr(at, eol - at + 1);
+      if (line.find("process_") == std::string::npos) out += line;
+      at = eol == std::string::npos ? text.size() : eol + 1;
+    }
+    return out;
+  };
+
+  const auto plain = router.handle(req);
+  REQUIRE(plain.status == 200);
+  CHECK(header(plain, "Content-Encoding").empty());
+  CHECK(header(plain, "Vary") == "Accept-Encoding");
+  const std::string text(plain.payload());
+  CHECK(text.find("pgvitals_up{target=\"primary\"} 1") != std::string::npos);
+
+  req.headers["accept-encoding"] = "gzip";
+  const auto gz = router.handle(req);
+  REQUIRE(gz.status == 200);
+  CHECK(header(gz, "Content-Encoding") == "gzip");
+  CHECK(header(gz, "Vary") == "Accept-Encoding");
+  const std::string inflated = pgv::telemetry::gunzip(gz.payload());
+  CHECK(without_process(inflated) == without_process(text));
+
+  req.headers["accept-encoding"] = "gzip;q=0, identity";
+  CHECK(header(router.handle(req), "Content-Encoding").empty());
+}
