@@ -1,6 +1,8 @@
 // pgvitals status page: turns the server-rendered table into live cards. Reads only this
-// origin's JSON (/debug/status, /debug/history) with relative URLs, so the page's basic-auth
-// credentials are reused; every text goes in through textContent.
+// origin's JSON (/debug/status, /debug/history), resolved against location.origin: a page
+// opened with credentials in its address (user:pass@host) would lend them to a relative URL,
+// and fetch() refuses such a URL; the browser sends the page's basic-auth credentials to its own
+// origin anyway. Every text goes in through textContent.
 'use strict';
 
 (function () {
@@ -160,8 +162,15 @@
     const params = new URLSearchParams();
     if (state) params.set('state', state);
     if (q) params.set('q', byId('filter-q').value.trim());
-    const search = params.toString();
-    history.replaceState(null, '', search ? '?' + search : location.pathname);
+    // Keep the filter in the address, so a reload or a shared link shows the same view.
+    const search = params.toString() ? '?' + params.toString() : '';
+    if (search !== location.search) {
+      try {
+        history.replaceState(null, '', location.pathname + search);
+      } catch (e) {
+        // A page whose URL carries credentials may refuse; the filter still applies.
+      }
+    }
   }
 
   function render(status) {
@@ -186,7 +195,10 @@
   }
 
   async function getJson(path) {
-    const r = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
+    const r = await fetch(new URL(path, location.origin), {
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
     if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
     return r.json();
   }
