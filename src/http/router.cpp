@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -8,7 +9,6 @@
 #include "http/debug_json.hpp"
 #include "http/encoding.hpp"
 #include "http/health.hpp"
-#include "http/landing_page.hpp"
 
 namespace pgv::http {
 namespace {
@@ -47,7 +47,12 @@ const Router::Route Router::kRoutes[] = {
     {"/metrics", false, AuthClass::protected_path, &Router::metrics},
     {"/debug/failures", false, AuthClass::protected_path, &Router::failures},
     {"/debug/activity", false, AuthClass::protected_path, &Router::activity},
-    {"/", false, AuthClass::protected_path, &Router::landing},
+    {"/debug/status", false, AuthClass::protected_path, &Router::status},
+    {"/debug/history", false, AuthClass::protected_path, &Router::history},
+    {"/debug/incidents", false, AuthClass::protected_path, &Router::incident_list},
+    {"/debug/incidents/", true, AuthClass::protected_path, &Router::incident},
+    {"/assets/", true, AuthClass::protected_path, &Router::asset},
+    {"/", false, AuthClass::protected_path, &Router::status_page},
 };
 
 const Router::Route* Router::match(const std::string& path, std::string& segment) {
@@ -99,7 +104,10 @@ Response Router::handle(const Request& req) const {
     return r;
   }
   Response r = (this->*(route->handler))(req, segment);
-  r.headers.emplace_back("Cache-Control", "no-store");
+  // Answers are live state; only a handler that says otherwise (an asset) may be cached.
+  const bool cache_set = std::any_of(r.headers.begin(), r.headers.end(),
+                                     [](const auto& h) { return h.first == "Cache-Control"; });
+  if (!cache_set) r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
 
@@ -204,13 +212,6 @@ Response Router::activity(const Request& req, const std::string& /*unused*/) con
   Response r;
   r.content_type = kJson;
   r.body = activity_json(*snapshot, t);
-  return r;
-}
-
-Response Router::landing(const Request& /*req*/, const std::string& /*unused*/) const {
-  Response r;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = landing_html(*telemetry_.state.snapshot(), Clock::now());
   return r;
 }
 

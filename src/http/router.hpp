@@ -53,7 +53,13 @@ class Router {
   Response metrics(const Request& request, const std::string& unused) const;
   Response failures(const Request& request, const std::string& unused) const;
   Response activity(const Request& request, const std::string& unused) const;
-  Response landing(const Request& request, const std::string& unused) const;
+  // The status page and what it reads (status_routes.cpp).
+  Response status_page(const Request& request, const std::string& unused) const;
+  Response status(const Request& request, const std::string& unused) const;
+  Response history(const Request& request, const std::string& unused) const;
+  Response incident_list(const Request& request, const std::string& unused) const;
+  Response incident(const Request& request, const std::string& id) const;
+  Response asset(const Request& request, const std::string& name) const;
 
   Response health(const Request& request, Endpoint endpoint, const std::string& target) const;
   Response role(const Request& request, Role want) const;

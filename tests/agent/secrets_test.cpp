@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
@@ -35,9 +36,24 @@ TEST_CASE("a canary password reaches no log line, metric, page or trace",
     std::string everything;
     for (const char* path : {"/metrics", "/healthz?verbose", "/healthz?format=json",
                              "/readyz?verbose", "/readyz?format=json", "/livez?verbose",
-                             "/debug/failures", "/", "/primary", "/healthz/default?format=json"}) {
+                             "/debug/failures", "/", "/primary", "/healthz/default?format=json",
+                             "/debug/status", "/debug/history", "/debug/history?target=default",
+                             "/debug/activity", "/assets/status.js", "/assets/status.css"}) {
       const auto r = agent.get(path);
       CHECK(r.status != 0);
+      everything += r.body;
+    }
+    // The incident the outage opened, whole (its first error, transitions and failures).
+    const bool listed = eventually(
+        [&] { return agent.get("/debug/incidents").body.find("\"default\"") != std::string::npos; },
+        5s);
+    CHECK(listed);
+    const auto list = nlohmann::json::parse(agent.get("/debug/incidents").body, nullptr, false);
+    REQUIRE(list.is_object());
+    everything += list.dump();
+    for (const auto& i : list.value("incidents", nlohmann::json::array())) {
+      const auto r = agent.get("/debug/incidents/" + i.value("id", std::string()));
+      CHECK(r.status == 200);
       everything += r.body;
     }
     cluster.start();

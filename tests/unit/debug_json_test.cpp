@@ -1,26 +1,14 @@
 #include "http/debug_json.hpp"
 
 #include <catch2/catch.hpp>
-#include <chrono>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "http/landing_page.hpp"
-
-using namespace std::chrono_literals;
-using pgv::Clock;
 using pgv::http::failures_json;
-using pgv::http::landing_html;
-using pgv::telemetry::CheckState;
 using pgv::telemetry::FailureRecord;
-using pgv::telemetry::Snapshot;
-using pgv::telemetry::TargetState;
 
 namespace {
-
-const Clock::time_point kNow = Clock::time_point{} + 1000h;
 
 FailureRecord record(std::string target, std::string message) {
   FailureRecord r;
@@ -35,26 +23,6 @@ FailureRecord record(std::string target, std::string message) {
   r.seconds = 0.031;
   r.phases = {{"tcp", 0.001}, {"auth", 0.03}};
   return r;
-}
-
-std::shared_ptr<const TargetState> target(const std::string& name, CheckState connectivity,
-                                          bool with_check = true) {
-  auto t = std::make_shared<TargetState>();
-  t->name = name;
-  t->interval_seconds = 5;
-  t->timeout_seconds = 2;
-  t->probes = {"connectivity"};
-  if (with_check) t->checks["connectivity"] = std::move(connectivity);
-  return t;
-}
-
-CheckState ok_at(Clock::duration age) {
-  CheckState c;
-  c.ran = true;
-  c.ok = true;
-  c.last_success = kNow - age;
-  c.seconds = 0.0015;
-  return c;
 }
 
 }  // namespace
@@ -109,32 +77,4 @@ TEST_CASE("failures_json still answers when a server message is not valid UTF-8"
   const auto j = nlohmann::json::parse(body);
   CHECK_THAT(j["failures"][0]["message"].get<std::string>(),
              Catch::StartsWith("Passwort-Authentifizierung f"));
-}
-
-TEST_CASE("landing page escapes a target name that contains markup", "[debug]") {
-  Snapshot s;
-  const std::string evil = "<script>alert(\"x\")</script>&";
-  s[evil] = target(evil, ok_at(1s));
-  const std::string html = landing_html(s, kNow);
-  CHECK_THAT(html, !Catch::Contains("<script>"));
-  CHECK_THAT(html, !Catch::Contains("alert(\"x\")"));
-  CHECK_THAT(html, Catch::Contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"));
-}
-
-TEST_CASE("landing page shows each target as up, stale, down or without result", "[debug]") {
-  CheckState down;
-  down.ran = true;
-  down.ok = false;
-  down.reason = "refused";
-  Snapshot s;
-  s["a-up"] = target("a-up", ok_at(1s));
-  s["b-stale"] = target("b-stale", ok_at(60s));
-  s["c-down"] = target("c-down", down);
-  s["d-new"] = target("d-new", {}, false);
-  const std::string html = landing_html(s, kNow);
-  CHECK_THAT(html, Catch::Contains(">a-up</a></td><td>up</td>"));
-  CHECK_THAT(html, Catch::Contains(">b-stale</a></td><td>stale</td>"));
-  CHECK_THAT(html, Catch::Contains(">c-down</a></td><td>down (refused)</td>"));
-  CHECK_THAT(html, Catch::Contains(">d-new</a></td><td>no result yet</td>"));
-  CHECK_THAT(html, Catch::Contains("href=\"/healthz/a-up?verbose\""));
 }
