@@ -1,0 +1,376 @@
+#include "incidents/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "config/error.hpp"
+#include "config/redact.hpp"
+#include "incidents/record_json.hpp"
+#include "log/log.hpp"
+
+namespace pgv::incidents {
+namespace fs = std::filesystem;
+namespace {
+
+using logging::LogLevel;
+
+// How often a record that stays open is rewritten: enough to survive a crash with its last
+// minutes, rare enough that a long incident does not wear the disk.
+constexpr double kOpenEvery = 5.0;
+constexpr std::string_view kSuffix = ".json";
+constexpr std::string_view kTmpSuffix = ".json.tmp";
+
+double steady_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string error_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// An id becomes a file name: nothing that could leave the directory or hide the file.
+bool usable_id(std::string_view id) {
+  return !id.empty() && id.front() != '.' && id.find('/') == std::string_view::npos &&
+         id.find('\0') == std::string_view::npos;
+}
+
+std::string join(const std::string& dir, std::string_view name) {
+  return (fs::path(dir) / std::string(name)).string();
+}
+
+struct JsonFile {
+  std::string name;  // <id>.json
+  std::uint64_t bytes = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+std::vector<JsonFile> json_files(const std::string& dir) {
+  std::vector<JsonFile> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.ends_with(kSuffix) || name.size() == kSuffix.size() || name.front() == '.') continue;
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    out.push_back(
+        {name, static_cast<std::uint64_t>(st.st_size),
+         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec});
+  }
+  return out;
+}
+
+IncidentRecord read_record_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open: " + error_text(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return record_from_json(nlohmann::json::parse(text.str()));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("not JSON: ") + e.what());
+  }
+}
+
+bool newer(const IncidentRecord& a, const IncidentRecord& b) {
+  return a.opened_unix != b.opened_unix ? a.opened_unix > b.opened_unix : a.id > b.id;
+}
+
+// The records of `dir`, newest first; a file that cannot be read is skipped with a warning.
+std::vector<IncidentRecord> read_all(const std::string& dir) {
+  std::vector<IncidentRecord> out;
+  for (const JsonFile& f : json_files(dir)) {
+    const std::string path = join(dir, f.name);
+    try {
+      out.push_back(read_record_file(path));
+    } catch (const std::exception& e) {
+      logging::log(LogLevel::warn, "incident file skipped",
+                   {{"file", path}, {"error", config::redact(e.what())}});
+    }
+  }
+  std::sort(out.begin(), out.end(), newer);
+  return out;
+}
+
+// A record the files left open was being written when the agent went away: it ends where
+// its last trace does.
+void close_as_restarted(IncidentRecord& r) {
+  double last = std::max(r.opened_unix, r.cleared_unix);
+  for (const auto& t : r.transitions) last = std::max(last, t.t);
+  for (const auto& s : r.during) last = std::max(last, s.t);
+  for (const auto& m : r.moments) last = std::max(last, m->t);
+  for (const auto& f : r.failures) last = std::max(last, f.time_unix);
+  r.closed_unix = last;
+  r.ended = "agent restarted";
+  r.transitions.push_back({last, "incident closed: agent restarted (last written here)"});
+}
+
+void prepare_dir(const std::string& dir) {
+  const std::string shown = "incidents.dir: '" + config::redact(dir) + "': ";
+  if (dir.empty()) throw config::ConfigError("incidents.dir: empty; a directory path is needed");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw config::ConfigError(shown + "not a directory");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw config::ConfigError(shown + "not writable: " + ec.message());
+  if (!fs::is_directory(dir, ec)) throw config::ConfigError(shown + "not a directory");
+  const std::string probe = join(dir, ".pgvitals-write-test-" + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw config::ConfigError(shown + "not writable: " + error_text(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+// What a crash in the middle of a write left behind.
+void remove_leftovers(const std::string& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.ends_with(kTmpSuffix)) continue;
+    std::error_code rm;
+    fs::remove(it->path(), rm);
+    if (rm) {
+      logging::log(LogLevel::warn, "incident temp file not removed",
+                   {{"file", it->path().string()}, {"error", rm.message()}});
+    }
+  }
+}
+
+bool write_all(int fd, const std::string& body) {
+  std::size_t done = 0;
+  while (done < body.size()) {
+    const ssize_t n = ::write(fd, body.data() + done, body.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+IncidentFiles::IncidentFiles(std::string dir, Limits limits, std::function<void()> on_failure)
+    : dir_(std::move(dir)), on_failure_(std::move(on_failure)), limits_(limits) {
+  prepare_dir(dir_);
+  remove_leftovers(dir_);
+  thread_ = std::thread([this] { run(); });
+}
+
+IncidentFiles::~IncidentFiles() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::vector<std::shared_ptr<const IncidentRecord>> IncidentFiles::load() const {
+  std::vector<std::shared_ptr<const IncidentRecord>> out;
+  for (IncidentRecord& r : read_all(dir_)) {
+    if (r.open()) close_as_restarted(r);
+    out.push_back(std::make_shared<const IncidentRecord>(std::move(r)));
+  }
+  return out;
+}
+
+void IncidentFiles::write(std::shared_ptr<const IncidentRecord> record) {
+  if (!record) return;
+  {
+    std::lock_guard lock(mutex_);
+    pending_[record->id] = std::move(record);
+  }
+  wake_.notify_all();
+}
+
+void IncidentFiles::set_limits(Limits limits) {
+  std::lock_guard lock(mutex_);
+  limits_ = limits;
+}
+
+void IncidentFiles::flush() {
+  std::unique_lock lock(mutex_);
+  ++flushing_;
+  wake_.notify_all();
+  idle_.wait(lock, [this] { return pending_.empty() && !busy_; });
+  --flushing_;
+}
+
+void IncidentFiles::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const double now = steady_now();
+    double next_due = std::numeric_limits<double>::infinity();
+    std::shared_ptr<const IncidentRecord> next;
+    for (const auto& [id, record] : pending_) {
+      const auto written = last_written_.find(id);
+      const bool at_once =
+          !record->open() || written == last_written_.end() || stopping_ || flushing_ > 0;
+      const double due = at_once ? now : written->second + kOpenEvery;
+      if (due <= now) {
+        next = record;
+        break;
+      }
+      next_due = std::min(next_due, due);
+    }
+    if (next) {
+      pending_.erase(next->id);
+      busy_ = true;
+      lock.unlock();
+      try {
+        if (write_now(*next)) rotate(next->id + std::string(kSuffix));
+      } catch (const std::exception& e) {
+        logging::log(LogLevel::error, "incident file not written",
+                     {{"id", next->id}, {"error", config::redact(e.what())}});
+        if (on_failure_) on_failure_();
+      }
+      lock.lock();
+      busy_ = false;
+      // A failed write waits its turn too: a full disk is not retried in a loop.
+      if (next->open()) {
+        last_written_[next->id] = steady_now();
+      } else {
+        last_written_.erase(next->id);
+      }
+      idle_.notify_all();
+      continue;
+    }
+    if (stopping_) return;  // everything queued is written
+    idle_.notify_all();
+    if (next_due == std::numeric_limits<double>::infinity()) {
+      wake_.wait(lock);
+    } else {
+      wake_.wait_for(lock, std::chrono::duration<double>(next_due - now));
+    }
+  }
+}
+
+bool IncidentFiles::write_now(const IncidentRecord& record) {
+  if (!usable_id(record.id)) {
+    logging::log(LogLevel::error, "incident file not written: unusable id",
+                 {{"id", config::redact(record.id)}});
+    if (on_failure_) on_failure_();
+    return false;
+  }
+  const std::string body = dump(to_json(record)) + "\n";
+  const std::string path = join(dir_, record.id + std::string(kSuffix));
+  const std::string tmp = path + ".tmp";
+  const char* step = "open";
+  int err = 0;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    if (!write_all(fd, body)) {
+      step = "write";
+      err = errno != 0 ? errno : EIO;
+    } else if (::fsync(fd) != 0) {
+      step = "fsync";
+      err = errno;
+    }
+    if (::close(fd) != 0 && err == 0) {
+      step = "close";
+      err = errno;
+    }
+    if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) {
+      step = "rename";
+      err = errno;
+    }
+    if (err != 0) ::unlink(tmp.c_str());
+  }
+  if (err == 0) {
+    // The rename is only durable once the directory is.
+    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ::fsync(dfd) != 0) {
+      step = "fsync of the directory";
+      err = errno;
+    }
+    if (dfd >= 0) ::close(dfd);
+  }
+  if (err == 0) return true;
+  logging::log(LogLevel::error, "incident file not written",
+               {{"file", path}, {"step", step}, {"error", error_text(err)}});
+  if (on_failure_) on_failure_();
+  return false;
+}
+
+void IncidentFiles::rotate(const std::string& just_written) {
+  Limits limits;
+  {
+    std::lock_guard lock(mutex_);
+    limits = limits_;
+  }
+  std::vector<JsonFile> files = json_files(dir_);
+  // Oldest first. A record's file is last written when it closes, and an open one is
+  // rewritten every few seconds, so the modification time orders them by their last news.
+  std::sort(files.begin(), files.end(), [](const JsonFile& a, const JsonFile& b) {
+    return a.mtime_ns != b.mtime_ns ? a.mtime_ns < b.mtime_ns : a.name < b.name;
+  });
+  std::uint64_t total = 0;
+  for (const auto& f : files) total += f.bytes;
+  std::size_t count = files.size();
+  for (const JsonFile& f : files) {
+    if (count <= limits.keep && total <= limits.max_bytes) break;
+    if (f.name == just_written) continue;
+    const std::string path = join(dir_, f.name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      logging::log(LogLevel::warn, "old incident file not removed",
+                   {{"file", path}, {"error", error_text(errno)}});
+      continue;
+    }
+    --count;
+    total -= f.bytes;
+  }
+}
+
+IncidentRecord read_incident(const std::string& dir, const std::string& which) {
+  const std::string shown = "'" + config::redact(dir) + "'";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error("incidents.dir " + shown +
+                             (fs::exists(dir, ec) ? ": not a directory" : ": no such directory"));
+  }
+  std::vector<JsonFile> files = json_files(dir);
+  if (files.empty()) throw std::runtime_error("no incidents recorded in " + shown);
+  if (which == "last") {
+    std::vector<IncidentRecord> all = read_all(dir);
+    if (all.empty()) throw std::runtime_error("no readable incident in " + shown);
+    return std::move(all.front());
+  }
+  std::string id = which;
+  if (id.ends_with(kSuffix)) id.resize(id.size() - kSuffix.size());
+  if (usable_id(id)) {
+    const std::string path = join(dir, id + std::string(kSuffix));
+    if (fs::is_regular_file(path, ec)) {
+      try {
+        return read_record_file(path);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("incident '" + id + "': " + path + ": " + e.what());
+      }
+    }
+  }
+  // Ids begin with the opening time, so the names sort newest first without reading them.
+  std::sort(files.begin(), files.end(),
+            [](const JsonFile& a, const JsonFile& b) { return a.name > b.name; });
+  std::string known;
+  constexpr std::size_t kShown = 5;
+  for (std::size_t i = 0; i < files.size() && i < kShown; ++i) {
+    known += (i == 0 ? "" : ", ") + files[i].name.substr(0, files[i].name.size() - kSuffix.size());
+  }
+  if (files.size() > kShown) known += ", ... (" + std::to_string(files.size()) + " in all)";
+  throw std::runtime_error("no incident '" + which + "' in " + shown + "; recorded: " + known +
+                           " (or 'last')");
+}
+
+}  // namespace pgv::incidents
