@@ -110,7 +110,7 @@ TEST_CASE("incident files are written whole under their id, no temp file left",
   CHECK(back.transitions.size() == 1);
 }
 
-TEST_CASE("an open record is written at once, then coalesced; its closing goes out at once",
+TEST_CASE("an open record is written at once, then coalesced, and its closing goes out at once",
           "[incidents][files]") {
   TempDir dir;
   IncidentFiles files(dir.path(), {});
