@@ -3,11 +3,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "app/agent.hpp"
 #include "app/check.hpp"
 #include "app/probe.hpp"
+#include "app/incident_report.hpp"
 #include "config/redact.hpp"
 #include "version.hpp"
 
@@ -54,6 +56,17 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "run every probe once and print a report");
   add_common_flags(*check, check_flags);
   check->add_option("--format", format, "text or json");
+  std::optional<std::string> incident;
+  std::optional<std::string> incidents_dir;
+  CLI::Option* incident_opt = check->add_option_function<std::string>(
+      "--incident", [&incident](const std::string& v) { incident = v; },
+      "print a recorded incident instead (last or an id): needs no agent and no database");
+  check
+      ->add_option_function<std::string>(
+          "--incidents-dir", [&incidents_dir](const std::string& v) { incidents_dir = v; },
+          "with --incident: where the records are (default incidents.dir, "
+          "PGVITALS_INCIDENTS_DIR)")
+      ->needs(incident_opt);
 
   pgv::app::ProbeOptions probe_options;
   CLI::App* probe = app.add_subcommand(
@@ -85,5 +98,6 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return pgv::app::run_agent(run_flags, check_config);
   if (probe->parsed()) return pgv::app::run_probe(probe_options);
+  if (incident) return pgv::app::run_incident_report(check_flags, *incident, format, incidents_dir);
   return pgv::app::run_check(check_flags, format);
 }

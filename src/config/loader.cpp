@@ -233,6 +233,18 @@ AgentConfig load_config(const FlagOverrides& flags, const Environment& env) {
   }
 }
 
+IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environment& env) {
+  Secrets secrets;
+  try {
+    FileConfig file = read_file_layer(flags, env);
+    secrets.merge(file.secrets);
+    if (const auto v = lookup(env, "PGVITALS_INCIDENTS_DIR")) file.agent.incidents.dir = *v;
+    return file.agent.incidents;
+  } catch (const ConfigError& e) {
+    throw ConfigError(detail::scrub_message(secrets, e.what()));
+  }
+}
+
 std::uint64_t stable_hash(std::string_view text) {
   std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64-bit offset basis
   for (const char c : text) {

@@ -20,6 +20,12 @@ Environment current_environment();
 // no message ever carries a password.
 AgentConfig load_config(const FlagOverrides& flags, const Environment& env);
 
+// For tools that only read what the agent recorded (`check --incident`): the incidents
+// section of the file layer (flags.config_file, else PGVITALS_CONFIG), then
+// PGVITALS_INCIDENTS_DIR. Needs no target: a file without one and no DATABASE_URL is fine.
+// Throws ConfigError as load_config does.
+IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environment& env);
+
 // One YAML document, checked, without environment or flags; `source_name` names it in
 // messages. A file without targets is accepted here (DATABASE_URL may supply one).
 AgentConfig parse_yaml_config(const std::string& yaml_text, const std::string& source_name);

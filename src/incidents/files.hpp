@@ -34,7 +34,9 @@ class IncidentFiles {
   IncidentFiles& operator=(const IncidentFiles&) = delete;
 
   // The records the directory holds, newest first; a file that cannot be read or parsed is
-  // skipped with a warning naming it.
+  // skipped with a warning naming it. A record the files still show open was left so by an
+  // agent that went away: it comes back closed, ended "agent restarted", at its last trace
+  // (the file itself is left as it is; write() it to keep that).
   std::vector<std::shared_ptr<const IncidentRecord>> load() const;
 
   // Queues `record` for writing and returns at once. A record that stays open is written at
@@ -50,7 +52,7 @@ class IncidentFiles {
 
  private:
   void run();
-  void write_now(const IncidentRecord& record);
+  bool write_now(const IncidentRecord& record);  // false when it failed (logged, reported)
   void rotate(const std::string& just_written);
 
   const std::string dir_;
@@ -62,12 +64,14 @@ class IncidentFiles {
   std::map<std::string, std::shared_ptr<const IncidentRecord>> pending_;  // by id
   std::map<std::string, double> last_written_;                            // by id, steady secs
   bool busy_ = false;
+  int flushing_ = 0;  // callers waiting in flush(): everything queued is due at once
   bool stopping_ = false;
   std::thread thread_;
 };
 
 // For `pgvitals check --incident`: the record `which` ("last": the newest by opened time,
-// else an id) from `dir`. Throws std::runtime_error saying what is missing.
+// else an id) from `dir`, as written: one still open stays open (the agent may be running).
+// Throws std::runtime_error saying what is missing.
 IncidentRecord read_incident(const std::string& dir, const std::string& which);
 
 }  // namespace pgv::incidents

@@ -382,3 +382,21 @@ TEST_CASE("credentials for the HTTP endpoints can come from the environment (a S
   CHECK(a.basic_password == "env-pw");
   CHECK(load(kTwoTargets).auth.bearer_token.empty());
 }
+
+TEST_CASE("incidents config alone: no target needed, the environment overrides the file",
+          "[config][loader]") {
+  using pgv::config::load_incidents_config;
+  const TempFile file("incidents: {dir: /var/lib/pgvitals/incidents, keep: 7}\n");
+  FlagOverrides flags;
+  flags.config_file = file.path();
+  const auto from_file = load_incidents_config(flags, {});
+  CHECK(from_file.dir == "/var/lib/pgvitals/incidents");
+  CHECK(from_file.keep == 7);
+  CHECK(load_incidents_config(flags, {{"PGVITALS_INCIDENTS_DIR", "/srv/inc"}}).dir == "/srv/inc");
+  CHECK(load_incidents_config({}, {{"PGVITALS_CONFIG", file.path()}}).keep == 7);
+  CHECK(load_incidents_config({}, {}).dir.empty());
+  const TempFile bad("incidents: {keep: many}\n");
+  flags.config_file = bad.path();
+  CHECK_THAT(config_error([&] { load_incidents_config(flags, {}); }),
+             Catch::Contains("incidents.keep"));
+}
