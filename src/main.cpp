@@ -8,8 +8,8 @@
 
 #include "app/agent.hpp"
 #include "app/check.hpp"
-#include "app/probe.hpp"
 #include "app/incident_report.hpp"
+#include "app/probe.hpp"
 #include "config/redact.hpp"
 #include "version.hpp"
 

@@ -6,16 +6,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "app/incident_recorder.hpp"
 #include "app/sd_notify.hpp"
 #include "config/error.hpp"
 #include "config/loader.hpp"
-#include "http/health.hpp"
 #include "http/server.hpp"
-#include "incidents/incident_log.hpp"
-#include "incidents/watcher.hpp"
 #include "log/log.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/target_runtime.hpp"
@@ -83,7 +82,7 @@ std::string monotonic_usec() {
 
 void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
             telemetry::Telemetry& tel, scheduler::Scheduler& scheduler,
-            incidents::IncidentLog& incident_log, incidents::Watcher& watcher) {
+            IncidentRecorder& recorder) {
   logging::log(LogLevel::info, "reloading configuration");
   config::AgentConfig next;
   try {
@@ -109,8 +108,7 @@ void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
                  {{"error", e.what()}});
   }
   tel.failures.set_capacity(next.failure_ring);
-  incident_log.set_keep(static_cast<std::size_t>(next.incidents.keep));
-  watcher.set_settings(incidents::TrackerSettings::from(next.incidents));
+  recorder.reload(next);
   // Keep serving with the settings the server was started with.
   next.listen = current.listen;
   next.tls = current.tls;
@@ -119,24 +117,6 @@ void reload(const config::FlagOverrides& flags, config::AgentConfig& current,
   current = std::move(next);
   logging::log(LogLevel::info, "configuration reloaded",
                {{"targets", static_cast<long long>(current.targets.size())}});
-}
-
-// The incident recorder judges a target by the health answers' own rules, so an incident
-// opens exactly when /healthz or /readyz starts failing for it.
-incidents::Verdict judge(const telemetry::Snapshot& snapshot, const telemetry::TargetState& t,
-                         Clock::time_point now) {
-  incidents::Verdict v;
-  const http::Check up = http::up_check(t, now);
-  v.up = up.ok;
-  v.up_detail = up.detail;
-  const http::Report ready = http::evaluate(snapshot, http::Endpoint::readyz, t.name, {}, now);
-  v.ready = ready.ok;
-  for (const auto& c : ready.checks) {
-    if (c.ok || !c.counted) continue;
-    v.ready_detail = c.name + ": " + c.detail;
-    break;
-  }
-  return v;
 }
 
 }  // namespace
@@ -174,6 +154,14 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
 
   telemetry::Telemetry tel;
   tel.failures.set_capacity(config.failure_ring);
+  // Before any database is touched: an unwritable incidents.dir is bad configuration.
+  std::unique_ptr<IncidentRecorder> recorder;
+  try {
+    recorder = std::make_unique<IncidentRecorder>(config, tel);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "pgvitals: %s\n", e.what());
+    return 2;
+  }
   // Targets are registered before HTTP answers: an empty snapshot would pass /healthz.
   scheduler::Scheduler scheduler(tel, config.workers);
   try {
@@ -182,11 +170,8 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
     std::fprintf(stderr, "pgvitals: %s\n", e.what());
     return 2;
   }
-  incidents::IncidentLog incident_log(static_cast<std::size_t>(config.incidents.keep));
-  incidents::Watcher watcher(tel, incident_log, judge,
-                             incidents::TrackerSettings::from(config.incidents));
-  watcher.start();
-  http::HttpServer server(config, tel, &incident_log);
+  recorder->start();
+  http::HttpServer server(config, tel, &recorder->log());
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -220,7 +205,7 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
     if (sig == 0) continue;
     if (sig == SIGHUP) {
       notifier.notify("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec());
-      reload(flags, config, tel, scheduler, incident_log, watcher);
+      reload(flags, config, tel, scheduler, *recorder);
       notifier.notify("READY=1");
       continue;
     }
@@ -230,7 +215,7 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
   notifier.notify("STOPPING=1");
   // Databases first: every connection is closed before the health endpoints go away.
   scheduler.stop();
-  watcher.stop();
+  recorder->stop();
   server.stop();
   logging::log(LogLevel::info, "stopped");
   return 0;
