@@ -145,7 +145,12 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
       std::fprintf(stderr, "pgvitals: %s\n", e.what());
       return 2;
     }
-    std::printf("pgvitals: configuration ok: %zu target(s)\n", config.targets.size());
+    std::printf("pgvitals: configuration ok: %zu target(s)", config.targets.size());
+    if (config.shard.count > 1) {
+      std::printf(" of shard %d (count %d, index from %s)", config.shard.index, config.shard.count,
+                  config.shard.index_from.c_str());
+    }
+    std::printf("\n");
     for (const auto& t : config.targets)
       std::printf("  %s  %s\n", t.name.c_str(), t.dsn.redacted.c_str());
     return 0;
@@ -183,6 +188,8 @@ int run_agent(const config::FlagOverrides& flags, bool check_config_only) {
   logging::log(LogLevel::info, "pgvitals started",
                {{"version", kVersion},
                 {"targets", static_cast<long long>(config.targets.size())},
+                {"shard_index", config.shard.index},
+                {"shard_count", config.shard.count},
                 {"workers", static_cast<long long>(scheduler.worker_count())},
                 {"url", scheme + "://" + host + ":" + std::to_string(server.port()) + "/"}});
 

@@ -71,9 +71,16 @@ struct HttpLimits {
   int max_connections = 1024;  // beyond it, the longest-waiting idle connection is dropped
 };
 
+// Variable name -> value, as load_config reads the environment.
+using Environment = std::map<std::string, std::string>;
+
 struct ShardConfig {
   int index = 0;
   int count = 1;
+  // `index: auto` in the file: load_config sets `index` from PGVITALS_SHARD_INDEX or from
+  // the ordinal at the end of the host name (a StatefulSet pod's).
+  bool index_auto = false;
+  std::string index_from = "shard.index";  // where the index came from, for the logs
 };
 
 struct AgentConfig {

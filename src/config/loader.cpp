@@ -195,16 +195,6 @@ void validate(const AgentConfig& a) {
   }
 }
 
-void keep_own_shard(AgentConfig& a) {
-  const auto count = static_cast<std::uint64_t>(a.shard.count);
-  const auto index = static_cast<std::uint64_t>(a.shard.index);
-  // A database reached through a pooler stays in its pooler's shard: its failures are
-  // placed on a hop by reading the pooler target's state, which only that shard has.
-  std::erase_if(a.targets, [&](const TargetConfig& t) {
-    return stable_hash(t.via.empty() ? t.name : t.via) % count != index;
-  });
-}
-
 }  // namespace
 
 Environment current_environment() {
@@ -218,6 +208,11 @@ Environment current_environment() {
 }
 
 AgentConfig load_config(const FlagOverrides& flags, const Environment& env) {
+  return load_config(flags, env, current_host_name());
+}
+
+AgentConfig load_config(const FlagOverrides& flags, const Environment& env,
+                        std::string_view host_name) {
   Secrets secrets;
   if (const auto url = lookup(env, "DATABASE_URL")) secrets.add_from_dsn_text(*url);
   try {
@@ -226,7 +221,8 @@ AgentConfig load_config(const FlagOverrides& flags, const Environment& env) {
     apply_environment(file, env);
     apply_flags(file, flags);
     validate(file.agent);
-    keep_own_shard(file.agent);
+    detail::resolve_shard(file.agent.shard, env, host_name);
+    detail::keep_own_shard(file.agent);
     return std::move(file.agent);
   } catch (const ConfigError& e) {
     throw ConfigError(detail::scrub_message(secrets, e.what()));
@@ -243,15 +239,6 @@ IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environm
   } catch (const ConfigError& e) {
     throw ConfigError(detail::scrub_message(secrets, e.what()));
   }
-}
-
-std::uint64_t stable_hash(std::string_view text) {
-  std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a 64-bit offset basis
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;  // FNV-1a 64-bit prime
-  }
-  return hash;
 }
 
 }  // namespace pgv::config

@@ -6,10 +6,9 @@
 #include <string_view>
 
 #include "config/agent_config.hpp"
+#include "config/shard.hpp"
 
 namespace pgv::config {
-
-using Environment = std::map<std::string, std::string>;
 
 // The process environment (environ), as load_config reads it.
 Environment current_environment();
@@ -17,8 +16,11 @@ Environment current_environment();
 // Layers, each overriding the one before: the YAML file (flags.config_file, else
 // PGVITALS_CONFIG), the environment, the flags. Then validates, then keeps this shard's
 // targets. Throws ConfigError (exit status 2) naming the key, the value and what is allowed;
-// no message ever carries a password.
+// no message ever carries a password. `host_name` gives `shard: {index: auto}` its ordinal
+// when PGVITALS_SHARD_INDEX is unset; the first form uses current_host_name().
 AgentConfig load_config(const FlagOverrides& flags, const Environment& env);
+AgentConfig load_config(const FlagOverrides& flags, const Environment& env,
+                        std::string_view host_name);
 
 // For tools that only read what the agent recorded (`check --incident`): the incidents
 // section of the file layer (flags.config_file, else PGVITALS_CONFIG), then
@@ -29,9 +31,5 @@ IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environm
 // One YAML document, checked, without environment or flags; `source_name` names it in
 // messages. A file without targets is accepted here (DATABASE_URL may supply one).
 AgentConfig parse_yaml_config(const std::string& yaml_text, const std::string& source_name);
-
-// FNV-1a, 64 bits: the same on every host and build, so every agent of a sharded fleet
-// agrees on which shard owns a target.
-std::uint64_t stable_hash(std::string_view text);
 
 }  // namespace pgv::config

@@ -8,6 +8,7 @@
 #include "config/error.hpp"
 #include "config/incidents_yaml.hpp"
 #include "config/loader.hpp"
+#include "config/shard_yaml.hpp"
 #include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -280,13 +281,7 @@ void read_settings(const Section& top, FileConfig& file) {
     file.applications = read_applications(r, top.get("applications"), "applications");
   }
 
-  const Section shard = r.section(top.get("shard"), "shard", {"index", "count"});
-  shard.read_int("count", a.shard.count, 1, 1'000'000);
-  shard.read_int("index", a.shard.index, 0, 1'000'000);
-  if (a.shard.index >= a.shard.count) {
-    r.fail(shard.get("index"), "shard.index", "not below shard.count",
-           show_value(std::to_string(a.shard.index)), "0 to " + std::to_string(a.shard.count - 1));
-  }
+  a.shard = read_shard(r.section(top.get("shard"), "shard", {"index", "count"}));
   a.incidents = read_incidents(r.section(top.get("incidents"), "incidents", kIncidentKeys));
   file.pool = read_pool(r.section(top.get("pool"), "pool", kPoolKeys), file.pool);
   if (top.has("probes")) file.probes = read_probes(r, top.get("probes"), "probes");

@@ -65,6 +65,14 @@ std::string agent_binary() {
   return PGVITALS_BINARY;
 }
 
+std::vector<std::string> with_host_name(const std::string& host_name,
+                                        std::vector<std::string> argv) {
+  std::vector<std::string> out = {"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"",
+                                  host_name};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
 HttpResult http_get(int port, const std::string& path, const Env& headers,
                     std::chrono::milliseconds timeout) {
   httplib::Client client("127.0.0.1", port);
@@ -120,7 +128,7 @@ CommandResult run_capture(const std::vector<std::string>& argv, const Env& env,
 }
 
 AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env,
-                           const std::string& resolv_conf) {
+                           const std::string& resolv_conf, const std::string& host_name) {
   port_ = free_port();
   char log_path[] = "/tmp/pgvitals-agent-log-XXXXXX";
   const int log_fd = ::mkstemp(log_path);
@@ -137,6 +145,7 @@ AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env,
     for (std::string w; in >> w;) words.push_back(w);
     argv.insert(argv.begin(), words.begin(), words.end());
   }
+  if (!host_name.empty()) argv = with_host_name(host_name, std::move(argv));
   if (!resolv_conf.empty()) {
     // unshare and sh both exec, so pid() stays the agent's own.
     const std::vector<std::string> prefix = {

@@ -40,13 +40,20 @@ CommandResult run_capture(const std::vector<std::string>& argv, const Env& env,
 // The pgvitals binary built alongside the tests.
 std::string agent_binary();
 
+// argv run in a UTS namespace of its own whose host name is `host_name` (unshare --uts; needs
+// root), as a StatefulSet pod sees its pod name. The command is exec'd: its pid is argv's.
+std::vector<std::string> with_host_name(const std::string& host_name,
+                                        std::vector<std::string> argv);
+
 // `pgvitals run` as a real child process with a clean environment (PATH plus `env`),
 // its stdout and stderr in a log file, listening on a free loopback port.
 class AgentProcess {
  public:
   // With `resolv_conf` (a file path), the agent runs in its own mount namespace where that
   // file is /etc/resolv.conf: its name lookups go to a test's DNS server (needs root).
-  AgentProcess(std::vector<std::string> extra_args, Env env, const std::string& resolv_conf = "");
+  // With `host_name`, it runs under that host name (with_host_name; needs root).
+  AgentProcess(std::vector<std::string> extra_args, Env env, const std::string& resolv_conf = "",
+               const std::string& host_name = "");
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;

@@ -41,6 +41,8 @@ TEST_CASE("every invalid value is reported with its key path first and the bad v
       {"activity: {top_n: 1001}", "activity.top_n", "1001"},
       {"shard: {count: 0}", "shard.count", "0"},
       {"shard: {index: 2, count: 2}", "shard.index", "2"},
+      {"shard: {index: -1, count: 2}", "shard.index", "-1"},
+      {"shard: {index: automatic, count: 2}", "shard.index", "automatic"},
       {"log: {format: xml}", "log.format", "xml"},
       {"log: {level: verbose}", "log.level", "verbose"},
       {"listen: nohost", "listen", "nohost"},

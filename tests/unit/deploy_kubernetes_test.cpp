@@ -67,15 +67,17 @@ TEST_CASE("a NetworkPolicy lets only scrapers reach the agent's port") {
   const std::vector<Doc> policies = of_kind(docs, "NetworkPolicy");
   REQUIRE(policies.size() == 1);
   const YAML::Node spec = child(policies[0].node, "spec");
-  bool selects_agent = false;
+  // Every pod that is only an agent (the Deployment's and the StatefulSet's), not the
+  // applications a sidecar runs beside.
+  int standalone = 0;
   for (const PodTemplate& p : pod_templates(docs)) {
-    bool has_agent = false;
-    for (const auto& c : child(p.spec, "containers"))
-      has_agent = has_agent || text(child(c, "image")).starts_with(kImage);
-    if (has_agent && selects(at(spec, {"podSelector", "matchLabels"}), child(p.metadata, "labels")))
-      selects_agent = true;
+    const YAML::Node items = child(p.spec, "containers");
+    if (items.size() != 1 || !text(child(items[0], "image")).starts_with(kImage)) continue;
+    ++standalone;
+    INFO(p.where);
+    CHECK(selects(at(spec, {"podSelector", "matchLabels"}), child(p.metadata, "labels")));
   }
-  CHECK(selects_agent);
+  CHECK(standalone == 2);
   bool ingress_type = false;
   for (const auto& t : child(spec, "policyTypes"))
     ingress_type = ingress_type || text(t) == "Ingress";
@@ -122,4 +124,71 @@ TEST_CASE("the Prometheus config sends alerts to an Alertmanager") {
     for (const auto& s : child(m, "static_configs"))
       targets += static_cast<int>(child(s, "targets").size());
   CHECK(targets > 0);
+}
+
+TEST_CASE("the StatefulSet shards by pod index behind a headless Service that a monitor scrapes") {
+  const std::vector<Doc> docs = kubernetes_docs();
+  const std::vector<Doc> sets = of_kind(docs, "StatefulSet");
+  REQUIRE(sets.size() == 1);
+  const YAML::Node set = sets[0].node;
+  const std::string replicas = text(at(set, {"spec", "replicas"}));
+  REQUIRE(is_number(replicas));
+  CHECK(std::stoi(replicas) > 1);
+  CHECK(text(at(set, {"spec", "podManagementPolicy"})) == "Parallel");
+  const YAML::Node pod_labels = at(set, {"spec", "template", "metadata", "labels"});
+  CHECK(selects(at(set, {"spec", "selector", "matchLabels"}), pod_labels));
+
+  // One config for every pod, with the index left to each pod and the count = replicas.
+  const YAML::Node agent = at(set, {"spec", "template", "spec", "containers"})[0];
+  REQUIRE(text(child(agent, "image")).starts_with(kImage));
+  std::string config_map;
+  for (const auto& v : at(set, {"spec", "template", "spec", "volumes"}))
+    if (at(v, {"configMap", "name"}).IsDefined()) config_map = text(at(v, {"configMap", "name"}));
+  YAML::Node config;
+  for (const Doc& m : of_kind(docs, "ConfigMap"))
+    if (text(at(m.node, {"metadata", "name"})) == config_map)
+      config = YAML::Load(text(at(m.node, {"data", "pgvitals.yaml"})));
+  INFO("ConfigMap " << config_map);
+  REQUIRE(config.IsMap());
+  CHECK(text(at(config, {"shard", "index"})) == "auto");
+  CHECK(text(at(config, {"shard", "count"})) == replicas);
+
+  // The pod's ordinal through the downward API.
+  std::string field;
+  for (const auto& e : child(agent, "env"))
+    if (text(child(e, "name")) == "PGVITALS_SHARD_INDEX")
+      field = text(at(e, {"valueFrom", "fieldRef", "fieldPath"}));
+  CHECK(field == "metadata.labels['apps.kubernetes.io/pod-index']");
+
+  // serviceName is a headless Service over these pods, and the only Service over them.
+  const std::string service_name = text(at(set, {"spec", "serviceName"}));
+  const Doc* headless = nullptr;
+  for (const Doc& s : of_kind(docs, "Service")) {
+    const bool selects_pods = selects(at(s.node, {"spec", "selector"}), pod_labels);
+    INFO(s.where);
+    if (text(at(s.node, {"metadata", "name"})) == service_name) {
+      headless = &s;
+      CHECK(selects_pods);
+      CHECK(text(at(s.node, {"spec", "clusterIP"})) == "None");
+    } else {
+      CHECK_FALSE(selects_pods);  // a second Service would scrape (and alert on) them twice
+    }
+  }
+  REQUIRE(headless != nullptr);
+
+  // A ServiceMonitor selects it (each endpoint, each pod, is scraped) on one of its ports.
+  int monitors = 0;
+  for (const Doc& m : of_kind(docs, "ServiceMonitor")) {
+    if (!selects(at(m.node, {"spec", "selector", "matchLabels"}),
+                 at(headless->node, {"metadata", "labels"})))
+      continue;
+    ++monitors;
+    for (const auto& e : at(m.node, {"spec", "endpoints"})) {
+      bool port = false;
+      for (const auto& sp : at(headless->node, {"spec", "ports"}))
+        port = port || text(child(sp, "name")) == text(child(e, "port"));
+      CHECK(port);
+    }
+  }
+  CHECK(monitors == 1);
 }

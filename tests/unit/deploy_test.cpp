@@ -150,7 +150,7 @@ TEST_CASE("every Kubernetes manifest parses and every document names its kind an
   for (const auto& f : files) names.insert(f.filename().string());
   for (const char* expected :
        {"deployment.yaml", "secret.yaml", "configmap.yaml", "sidecar-example.yaml",
-        "servicemonitor.yaml", "networkpolicy.yaml"}) {
+        "servicemonitor.yaml", "networkpolicy.yaml", "statefulset.yaml"}) {
     INFO("config/kubernetes/" << expected);
     CHECK(names.contains(expected));
   }
@@ -443,26 +443,89 @@ TEST_CASE("the standalone agent's --config file is the ConfigMap key mounted at 
   CHECK(checked >= 1);
 }
 
-TEST_CASE("the ConfigMap's pgvitals.yaml passes --check-config with the Secret's DATABASE_URL") {
+namespace {
+
+// The workloads whose pod template mounts a ConfigMap (by name) as a volume.
+std::vector<const Doc*> workloads_mounting(const std::vector<Doc>& docs, const std::string& name) {
+  std::vector<const Doc*> out;
+  for (const Doc& d : docs) {
+    for (const auto& v : at(d.node, {"spec", "template", "spec", "volumes"}))
+      if (text(at(v, {"configMap", "name"})) == name) out.push_back(&d);
+  }
+  return out;
+}
+
+// The target names a `--check-config` run lists, one per line after the summary.
+std::set<std::string> listed_targets(const std::string& output) {
+  std::set<std::string> names;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("  ")) continue;
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.insert(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("every ConfigMap's pgvitals.yaml passes --check-config with the Secret's DATABASE_URL") {
   const std::vector<Doc> docs = kubernetes_docs();
   const std::vector<Doc> maps = of_kind(docs, "ConfigMap");
   const std::vector<Doc> secrets = of_kind(docs, "Secret");
-  REQUIRE(maps.size() == 1);
+  REQUIRE(maps.size() == 2);  // configmap.yaml's and statefulset.yaml's
   REQUIRE(secrets.size() == 1);
-  const std::string yaml = text(at(maps[0].node, {"data", "pgvitals.yaml"}));
   const std::string url = text(at(secrets[0].node, {"stringData", "DATABASE_URL"}));
-  REQUIRE_FALSE(yaml.empty());
   REQUIRE_FALSE(url.empty());
-  const TempDir dir;
-  const fs::path file = dir.path() / "pgvitals.yaml";
-  std::ofstream(file) << yaml;
-  const Run r = run_agent({"run", "--check-config", "--config", file.string()},
-                          {"DATABASE_URL=" + url, "PATH=/usr/bin:/bin"});
-  INFO(r.output);
-  CHECK(r.status == 0);
-  CHECK(r.output.find("configuration ok") != std::string::npos);
-  // The Secret's placeholder password is never echoed.
-  CHECK(r.output.find("CHANGE-ME") == std::string::npos);
+  for (const Doc& map : maps) {
+    INFO(map.where);
+    const std::string yaml = text(at(map.node, {"data", "pgvitals.yaml"}));
+    REQUIRE_FALSE(yaml.empty());
+    const TempDir dir;
+    const fs::path file = dir.path() / "pgvitals.yaml";
+    std::ofstream(file) << yaml;
+    const std::vector<std::string> args = {"run", "--check-config", "--config", file.string()};
+    const std::vector<std::string> env = {"DATABASE_URL=" + url, "PATH=/usr/bin:/bin"};
+    const YAML::Node shard = child(YAML::Load(yaml), "shard");
+    if (text(child(shard, "index")) != "auto") {
+      const Run r = run_agent(args, env);
+      INFO(r.output);
+      CHECK(r.status == 0);
+      CHECK(r.output.find("configuration ok") != std::string::npos);
+      // The Secret's placeholder password is never echoed.
+      CHECK(r.output.find("CHANGE-ME") == std::string::npos);
+      continue;
+    }
+    // A sharded config, run as each pod of its StatefulSet would run it: every pod passes,
+    // and together they watch every target exactly once.
+    const std::vector<const Doc*> sets =
+        workloads_mounting(docs, text(at(map.node, {"metadata", "name"})));
+    REQUIRE(sets.size() == 1);
+    const std::string replicas = text(at(sets[0]->node, {"spec", "replicas"}));
+    REQUIRE(is_number(replicas));
+    CHECK(text(child(shard, "count")) == replicas);
+    std::set<std::string> all;
+    for (const auto& t : child(YAML::Load(yaml), "targets")) all.insert(text(child(t, "name")));
+    std::multiset<std::string> watched;
+    for (int pod = 0; pod < std::stoi(replicas); ++pod) {
+      const Run r =
+          run_agent(args, {env[0], env[1], "PGVITALS_SHARD_INDEX=" + std::to_string(pod)});
+      INFO("pod " << pod << ": " << r.output);
+      CHECK(r.status == 0);
+      const std::set<std::string> own = listed_targets(r.output);
+      CHECK_FALSE(own.empty());  // the example's names spread over every shard
+      watched.insert(own.begin(), own.end());
+    }
+    CHECK(std::set<std::string>(watched.begin(), watched.end()) == all);
+    CHECK(watched.size() == all.size());
+    // One pod more than the count is refused, naming the variable and the range.
+    const Run extra = run_agent(args, {env[0], env[1], "PGVITALS_SHARD_INDEX=" + replicas});
+    INFO(extra.output);
+    CHECK(extra.status == 2);
+    CHECK(extra.output.find("PGVITALS_SHARD_INDEX") != std::string::npos);
+  }
 }
 
 TEST_CASE("the Prometheus config scrapes pgvitals /metrics every 15s and loads the alert rules") {
