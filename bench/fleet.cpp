@@ -9,6 +9,7 @@
 // fork() rather than the agent. --all-probes keeps it.
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -121,6 +122,44 @@ Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds len
   return w;
 }
 
+// Scrapes as Prometheus makes them (gzip) and as a plain client does, each past the agent's
+// 100 ms render cache so every one renders. The peak RSS is reset first (clear_refs 5), so
+// VmHWM afterwards is the most the agent held while rendering and sending.
+struct Scrapes {
+  double gzip_p50_ms = 0;
+  double plain_p50_ms = 0;
+  std::size_t gzip_bytes = 0;
+  std::size_t plain_bytes = 0;
+  long peak_kib = 0;
+  bool gzip_ok = true;
+};
+
+Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n) {
+  Scrapes s;
+  std::ofstream("/proc/" + std::to_string(agent.pid()) + "/clear_refs") << "5";
+  std::vector<double> gz;
+  std::vector<double> plain;
+  for (int i = 0; i < n; ++i) {
+    std::this_thread::sleep_for(150ms);
+    const auto z =
+        pgv::testing::http_get(agent.port(), "/metrics", {{"Accept-Encoding", "gzip"}}, 10s);
+    gz.push_back(z.seconds * 1e3);
+    s.gzip_bytes = z.body.size();
+    // gzip's magic bytes: the agent compressed, the client did not get text.
+    s.gzip_ok = s.gzip_ok && z.status == 200 && z.body.size() > 2 &&
+                static_cast<unsigned char>(z.body[0]) == 0x1f &&
+                static_cast<unsigned char>(z.body[1]) == 0x8b;
+    std::this_thread::sleep_for(150ms);
+    const auto t = pgv::testing::http_get(agent.port(), "/metrics", {}, 10s);
+    plain.push_back(t.seconds * 1e3);
+    s.plain_bytes = t.body.size();
+  }
+  s.gzip_p50_ms = median(gz);
+  s.plain_p50_ms = median(plain);
+  s.peak_kib = proc_usage(agent.pid()).peak_rss_kib;
+  return s;
+}
+
 void row(const char* what, const std::string& a, const std::string& b) {
   std::printf("| %-44s | %22s | %22s |\n", what, a.c_str(), b.c_str());
 }
@@ -132,6 +171,7 @@ int main(int argc, char** argv) {
   int targets = 1000;
   std::string interval = "5s";
   bool all_probes = false;
+  std::string before;  // incidents.before; empty: the agent's default (2m)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
@@ -142,8 +182,12 @@ int main(int argc, char** argv) {
       all_probes = true;
     } else if (std::strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
       interval = argv[++i];
+    } else if (std::strcmp(argv[i], "--incidents-before") == 0 && i + 1 < argc) {
+      before = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: fleet [--quick] [--targets N] [--interval 5s] [--all-probes]\n");
+      std::fprintf(stderr,
+                   "usage: fleet [--quick] [--targets N] [--interval 5s] [--all-probes] "
+                   "[--incidents-before 2m]\n");
       return 2;
     }
   }
@@ -165,6 +209,7 @@ int main(int argc, char** argv) {
 
   std::string yaml = "interval: " + interval + "\ntimeout: 2s\n";
   if (!all_probes) yaml += "probes: [connectivity, lifecycle, settings, activity]\n";
+  if (!before.empty()) yaml += "incidents: {before: " + before + "}\n";
   yaml += "targets:\n";
   for (int i = 0; i < targets; ++i) {
     const auto& cluster = i < healthy ? (i % 2 == 0 ? a : b) : c;
@@ -191,6 +236,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(quick ? 3s : 10s);  // past the first, synchronised cycles
 
   const Window all_healthy = measure(agent, window);
+  const Scrapes scrapes = scrape_series(agent, quick ? 5 : 21);
   c.freeze();
   std::this_thread::sleep_for(quick ? 3s : 10s);  // the hanging targets' first timeouts
   const Window some_hanging = measure(agent, window);
@@ -224,12 +270,20 @@ int main(int argc, char** argv) {
       fmt("%.0f", all_healthy.scrape_ms) + ", " + fmt("%.1f", all_healthy.scrape_bytes / 1048576.0),
       fmt("%.0f", some_hanging.scrape_ms) + ", " +
           fmt("%.1f", some_hanging.scrape_bytes / 1048576.0));
+  row("/metrics p50, gzip / plain (ms)", fmt("%.0f", scrapes.gzip_p50_ms),
+      fmt("%.0f", scrapes.plain_p50_ms));
+  row("/metrics size, gzip / plain (MiB)", fmt("%.2f", scrapes.gzip_bytes / 1048576.0),
+      fmt("%.2f", scrapes.plain_bytes / 1048576.0));
+  std::printf("\nscrapes, all healthy: gzip is %.1f%% of plain; peak RSS while scraping %.1f MiB\n",
+              scrapes.plain_bytes > 0 ? 100.0 * scrapes.gzip_bytes / scrapes.plain_bytes : 0.0,
+              scrapes.peak_kib / 1024.0);
   std::printf(
       "\nall %d targets up after %.1f s; peak RSS over the run (VmHWM) %.1f MiB; windows %lld s\n",
       targets, ramp_s, peak / 1024.0, static_cast<long long>(window.count()));
   // The hung tenth must be down and every other target still up, with cycles counted.
   const bool complete = all_healthy.up == targets && some_hanging.up == healthy &&
-                        all_healthy.lag.count > 0 && some_hanging.lag.count > 0;
+                        all_healthy.lag.count > 0 && some_hanging.lag.count > 0 &&
+                        scrapes.gzip_ok && scrapes.gzip_bytes < scrapes.plain_bytes;
   if (!complete)
     std::fprintf(stderr, "fleet: unexpected target counts or no cycles (see the table)\n");
   return complete ? 0 : 1;

@@ -10,6 +10,7 @@
 #include "config/error.hpp"
 #include "config/loader.hpp"
 #include "config/redact.hpp"
+#include "config/values.hpp"
 
 namespace pgv::app {
 namespace {
@@ -60,15 +61,7 @@ Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
     if (const auto it = env.find("PGVITALS_CONFIG"); it != env.end()) path = it->second;
   }
   if (path) {
-    const auto text = [&]() -> std::optional<std::string> {
-      std::FILE* f = std::fopen(path->c_str(), "rb");
-      if (f == nullptr) return std::nullopt;
-      std::string out;
-      char buf[4096];
-      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-      std::fclose(f);
-      return out;
-    }();
+    const auto text = config::detail::read_text_file(*path);
     if (!text) throw config::ConfigError("--config: cannot read '" + *path + "'");
     file = config::parse_yaml_config(*text, *path);
   }
@@ -82,9 +75,19 @@ Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
   if (o.url) {
     s.url = *o.url;
   } else {
+    // The run command reads PGVITALS_LISTEN over the file; so must its health check.
+    config::ListenConfig listen = file.listen;
+    if (const auto it = env.find("PGVITALS_LISTEN"); it != env.end()) {
+      listen = config::detail::parse_listen("PGVITALS_LISTEN", it->second);
+    }
+    // A wildcard bind answers on loopback; a specific address only on itself.
+    const bool wildcard = listen.host.empty() || listen.host == "0.0.0.0" || listen.host == "::";
+    const std::string host = wildcard                                     ? "127.0.0.1"
+                             : listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
+                                                                          : listen.host;
     const bool tls = !file.tls.cert_file.empty();
-    s.url = std::string(tls ? "https" : "http") +
-            "://127.0.0.1:" + std::to_string(file.listen.port) + "/livez";
+    s.url = std::string(tls ? "https" : "http") + "://" + host + ":" + std::to_string(listen.port) +
+            "/livez";
   }
   return s;
 }

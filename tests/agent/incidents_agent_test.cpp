@@ -83,7 +83,8 @@ TEST_CASE("a stopped database leaves an incident with the minutes before it",
     // The watcher has seen the transaction once the digest shows it.
     REQUIRE(eventually(
         [&] {
-          const auto a = json::parse(agent.get("/debug/activity?target=primary").body);
+          // Not const: before the first digest "activity" is null, and const operator[] throws.
+          auto a = json::parse(agent.get("/debug/activity?target=primary").body);
           const auto& oldest = a["targets"][0]["activity"]["oldest_transactions"];
           return !oldest.empty() && oldest[0]["application"] == "billing-worker";
         },

@@ -71,6 +71,12 @@ TEST_CASE("probe: 0 for a live agent whose database is down, 1 for its failing /
   TempFile config("listen: 127.0.0.1:" + std::to_string(agent.port()) + "\n");
   CHECK(probe({"--config", config.path()}).exit_code == 0);
   CHECK(probe({}, {{"PGVITALS_CONFIG", config.path()}}).exit_code == 0);
+  // PGVITALS_LISTEN wins over the file, for the probe as for the agent.
+  TempFile elsewhere("listen: 127.0.0.1:" + std::to_string(free_port()) + "\n");
+  const std::string listen = "127.0.0.1:" + std::to_string(agent.port());
+  CHECK(probe({"--config", elsewhere.path()}).exit_code == 1);
+  CHECK(probe({"--config", elsewhere.path()}, {{"PGVITALS_LISTEN", listen}}).exit_code == 0);
+  CHECK(probe({}, {{"PGVITALS_LISTEN", ":" + std::to_string(agent.port())}}).exit_code == 0);
 }
 
 TEST_CASE("probe: 1 when nothing answers, within its timeout", "[agent][probe][integration]") {
