@@ -146,7 +146,7 @@ Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n) {
     gz.push_back(z.seconds * 1e3);
     s.gzip_bytes = z.body.size();
     // gzip's magic bytes: the agent compressed, the client did not get text.
-    s.gzip_ok = s.gzip_ok && z.status == 200 && z.body.size() > 2 &&
+    s.gzip_ok = s.gzip_ok && z.status == 200 && z.content_encoding == "gzip" && z.body.size() > 2 &&
                 static_cast<unsigned char>(z.body[0]) == 0x1f &&
                 static_cast<unsigned char>(z.body[1]) == 0x8b;
     std::this_thread::sleep_for(150ms);

@@ -5,6 +5,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "telemetry/gzip.hpp"
 
 using namespace std::chrono_literals;
 using namespace pgv::testing;
@@ -44,6 +45,26 @@ TEST_CASE("a healthy database: every endpoint passes and metrics are valid",
   const auto lint = run_capture({"promtool", "check", "metrics"}, {}, metrics.body);
   INFO(lint.output);
   CHECK(lint.exit_code == 0);
+}
+
+TEST_CASE("/metrics: gzip for a client that asks, as Prometheus does, text for one that does not",
+          "[agent][metrics][integration]") {
+  PgCluster cluster;
+  AgentProcess agent(kFastArgs, env_for(cluster));
+  REQUIRE(agent.wait_for_status("/healthz", 200, 10s));
+  const auto plain = agent.get("/metrics");
+  CHECK(plain.content_encoding.empty());
+  REQUIRE(plain.body.find("pgvitals_up{") != std::string::npos);
+  // Prometheus's own header.
+  const auto gz = agent.get("/metrics", {{"Accept-Encoding", "gzip"}});
+  REQUIRE(gz.status == 200);
+  CHECK(gz.content_encoding == "gzip");
+  CHECK(gz.body.size() * 3 < plain.body.size());
+  const std::string text = pgv::telemetry::gunzip(gz.body);
+  CHECK(text.find("# TYPE pgvitals_up gauge") != std::string::npos);
+  CHECK(text.find("pgvitals_up{") != std::string::npos);
+  // Refused by q=0: identity.
+  CHECK(agent.get("/metrics", {{"Accept-Encoding", "gzip;q=0"}}).content_encoding.empty());
 }
 
 TEST_CASE("a stopped database turns healthz red within interval + timeout + 1 s and back",

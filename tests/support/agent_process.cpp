@@ -82,6 +82,8 @@ HttpResult http_get(int port, const std::string& path, const Env& headers,
   client.set_connection_timeout(secs, usecs);
   client.set_read_timeout(secs, usecs);
   client.set_write_timeout(secs, usecs);
+  // The bytes as sent: a test asking for gzip checks the compressed body itself.
+  client.set_decompress(false);
   httplib::Headers h;
   for (const auto& [k, v] : headers) h.emplace(k, v);
   const auto start = SteadyClock::now();
@@ -90,6 +92,7 @@ HttpResult http_get(int port, const std::string& path, const Env& headers,
     out.status = res->status;
     out.body = res->body;
     out.content_type = res->get_header_value("Content-Type");
+    out.content_encoding = res->get_header_value("Content-Encoding");
   }
   out.seconds = since(start);
   return out;

@@ -16,6 +16,7 @@ struct HttpResult {
   int status = 0;  // 0 when no answer at all
   std::string body;
   std::string content_type;
+  std::string content_encoding;  // "gzip" when the agent compressed the body
   double seconds = 0;
 };
 

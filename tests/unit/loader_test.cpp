@@ -318,7 +318,7 @@ TEST_CASE("current_environment reads the process environment", "[config][loader]
   CHECK(env.at("PGVITALS_TEST_VARIABLE") == "a=b");
 }
 
-TEST_CASE("kind: pgbouncer targets run the pooler's probes; via must name one",
+TEST_CASE("kind: pgbouncer targets run the pooler's probes, via must name one",
           "[config][loader]") {
   const auto c = load(
       "probes: [connectivity, activity]\n"

@@ -217,7 +217,7 @@ TEST_CASE("only HTTP/1.x is spoken, a later minor version as 1.1", "[http][reque
   CHECK(status_of(head("GET / HTTP/1.2")) == ParseStatus::bad_request);
 }
 
-TEST_CASE("origin and absolute forms are accepted; authority and asterisk forms refused",
+TEST_CASE("origin and absolute forms are accepted, authority and asterisk forms refused",
           "[http][request]") {
   for (const std::string line : {
            "CONNECT 127.0.0.1:9188 HTTP/1.1",
@@ -249,7 +249,7 @@ TEST_CASE("origin and absolute forms are accepted; authority and asterisk forms 
   CHECK(parse(head("GET http://h/healthz?verbose HTTP/1.1")).request.has_param("verbose"));
 }
 
-TEST_CASE("HTTP/1.1 needs exactly one Host header; HTTP/1.0 may omit it", "[http][request]") {
+TEST_CASE("HTTP/1.1 needs exactly one Host header, HTTP/1.0 may omit it", "[http][request]") {
   const Parsed none = parse(head("GET /livez HTTP/1.1", {}, false));
   CHECK(none.result.status == ParseStatus::bad_request);
   CHECK(none.result.error == "missing Host header");

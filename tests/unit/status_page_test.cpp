@@ -186,7 +186,7 @@ TEST_CASE("/debug/history gives one target's whole history, or every target's sp
   CHECK(j["targets"]["replica"]["latency"][0].is_null());
 }
 
-TEST_CASE("/debug/incidents lists summaries newest first; /debug/incidents/<id> is the record",
+TEST_CASE("/debug/incidents lists summaries newest first, /debug/incidents/<id> is the record",
           "[status]") {
   Fleet fleet;
   const Router router(fleet.telemetry, {}, &fleet.log);
