@@ -9,6 +9,7 @@
 
 #include "agent_process.hpp"
 #include "incidents/files.hpp"
+#include "temp_dir.hpp"
 
 using namespace pgv::testing;
 using pgv::incidents::IncidentRecord;
@@ -19,25 +20,6 @@ namespace {
 constexpr double k2200 = 1'796'162'400.0;  // 2026-12-01T22:00:00Z
 const std::string kNewest = "20261201T221500Z-primary";
 const std::string kOlder = "20261201T210000Z-primary";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string name = (fs::temp_directory_path() / "pgvitals-incident-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 pgv::telemetry::FailureRecord refused(double t, const std::string& probe) {
   pgv::telemetry::FailureRecord f;
@@ -124,7 +106,7 @@ std::shared_ptr<IncidentRecord> older() {
 }
 
 struct Recorded {
-  TempDir dir;
+  TempDir dir{"pgvitals-incident-cli"};
   Recorded() {
     pgv::incidents::IncidentFiles files(dir.path(), {});
     files.write(newest());
@@ -212,7 +194,7 @@ TEST_CASE("check --incident: what is missing is said, with exit 1 or 2", "[cli][
   CHECK(no_dir.exit_code == 1);
   CHECK(has(no_dir.output, "no such directory"));
 
-  TempDir empty;
+  TempDir empty("pgvitals-incident-cli");
   const auto none = pgvitals({"--incident", "last"}, {{"PGVITALS_INCIDENTS_DIR", empty.path()}});
   CHECK(none.exit_code == 1);
   CHECK(has(none.output, "no incidents recorded"));

@@ -12,30 +12,13 @@
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "sessions.hpp"
+#include "temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using namespace pgv::testing;
 using nlohmann::json;
 
 namespace {
-
-// A fresh directory, removed with everything in it when the test ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string name = (std::filesystem::temp_directory_path() / "pgvitals-incidents-XXXXXX");
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path = name;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 json incidents_of(const AgentProcess& agent) {
   const auto r = agent.get("/debug/incidents");
@@ -63,12 +46,12 @@ bool holds_billing_worker(const json& record) {
 TEST_CASE("a stopped database leaves an incident with the minutes before it",
           "[agent][incidents][integration]") {
   PgCluster cluster;
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   TempFile config(
       "incidents:\n  before: 30s\n  after: 3s\n"
       "targets:\n  - name: primary\n    dsn: " +
       cluster.dsn() + "\n");
-  const Env env{{"PGVITALS_INCIDENTS_DIR", dir.path}};
+  const Env env{{"PGVITALS_INCIDENTS_DIR", dir.path()}};
   std::vector<std::string> args = kFastArgs;
   args.insert(args.end(), {"--config", config.path()});
 
@@ -127,7 +110,7 @@ TEST_CASE("a stopped database leaves an incident with the minutes before it",
     CHECK(metric_value(metrics, "pgvitals_incident_write_failures_total") == 0);
 
     // Written while open.
-    const std::string file = dir.path + "/" + id + ".json";
+    const std::string file = dir.path() + "/" + id + ".json";
     REQUIRE(eventually([&] { return std::filesystem::exists(file); }));
     CHECK(holds_billing_worker(json::parse(read_file(file))));
 
@@ -165,18 +148,18 @@ TEST_CASE("a stopped database leaves an incident with the minutes before it",
   // A person reads it without an agent or a database.
   cluster.stop();
   const auto text = run_capture({agent_binary(), "check", "--incident", "last"},
-                                {{"PGVITALS_INCIDENTS_DIR", dir.path}});
+                                {{"PGVITALS_INCIDENTS_DIR", dir.path()}});
   CHECK(text.exit_code == 0);
   CHECK_THAT(text.output, Catch::Contains(id));
   CHECK_THAT(text.output, Catch::Contains("billing-worker"));
   CHECK_THAT(text.output, Catch::Contains("recovered"));
   const auto raw = run_capture({agent_binary(), "check", "--incident", id, "--format", "json"},
-                               {{"PGVITALS_INCIDENTS_DIR", dir.path}});
+                               {{"PGVITALS_INCIDENTS_DIR", dir.path()}});
   CHECK(raw.exit_code == 0);
   CHECK(json::parse(raw.output)["id"] == id);
 
   // The DSN's password is nowhere.
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path)) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     CHECK(read_file(entry.path()).find(cluster.password()) == std::string::npos);
   }
   CHECK(text.output.find(cluster.password()) == std::string::npos);

@@ -18,6 +18,7 @@
 #include "helpers.hpp"
 #include "net.hpp"
 #include "sessions.hpp"
+#include "temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using namespace pgv::testing;
@@ -31,25 +32,6 @@ constexpr const char* kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const std::vector<std::string> kTargets = {"orders-primary", "reporting", "unreachable"};
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string name = (std::filesystem::temp_directory_path() / "pgvitals-browser-XXXXXX");
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path = name;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Debian's chromium, or what CHROMIUM names. scripts/install-deps installs it.
 std::string chromium() {
@@ -103,11 +85,11 @@ CommandResult run_chromium(const TempDir& dir, const std::vector<std::string>& a
                                    "--no-first-run",
                                    "--no-default-browser-check",
                                    "--disable-extensions",
-                                   "--user-data-dir=" + dir.path + "/profile"};
+                                   "--user-data-dir=" + dir.path() + "/profile"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_capture(argv, {{"HOME", dir.path},
-                            {"XDG_CONFIG_HOME", dir.path + "/config"},
-                            {"XDG_CACHE_HOME", dir.path + "/cache"}});
+  return run_capture(argv, {{"HOME", dir.path()},
+                            {"XDG_CONFIG_HOME", dir.path() + "/config"},
+                            {"XDG_CACHE_HOME", dir.path() + "/cache"}});
 }
 
 // The element of the card of `target` in a dumped DOM, or empty.
@@ -205,8 +187,8 @@ void check_status_page(bool with_auth) {
   const std::string url = std::string("http://") +
                           (with_auth ? std::string(kUser) + ":" + kPassword + "@" : "") +
                           "127.0.0.1:" + std::to_string(port) + "/";
-  TempDir dir;
-  const std::string dom_file = dir.path + "/dom.html";
+  TempDir dir("pgvitals-browser");
+  const std::string dom_file = dir.path() + "/dom.html";
   const auto dumped =
       run_chromium(dir, {"--virtual-time-budget=8000", "--dump-dom", url}, dom_file);
   const std::string dom = read_file(dom_file);
@@ -248,13 +230,13 @@ void check_status_page(bool with_auth) {
   const char* artifacts = std::getenv("PGVITALS_ARTIFACTS");
   const std::string png =
       (artifacts != nullptr && *artifacts != '\0' && !with_auth ? std::string(artifacts)
-                                                                : dir.path) +
+                                                                : dir.path()) +
       (with_auth ? "/status-page-auth.png" : "/status-page.png");
   std::filesystem::remove(png);
   const auto shot = run_chromium(dir,
                                  {"--virtual-time-budget=8000", "--hide-scrollbars",
                                   "--window-size=1280,900", "--screenshot=" + png, url},
-                                 dir.path + "/screenshot.out");
+                                 dir.path() + "/screenshot.out");
   INFO("chromium exit " << shot.exit_code << ": " << shot.output.substr(0, 2000));
   CHECK(shot.exit_code == 0);
   REQUIRE(std::filesystem::exists(png));

@@ -26,9 +26,11 @@
 #endif
 
 #include "deploy_support.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pgv::testing::deploy;
+using pgv::testing::TempDir;
 
 namespace {
 
@@ -78,25 +80,6 @@ Run run_agent(const std::vector<std::string>& args, const std::vector<std::strin
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string name = (fs::temp_directory_path() / "pgvitals-deploy-XXXXXX").string();
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Dockerfile instructions, continuation lines joined and comments dropped: {KEYWORD, rest}.
 std::vector<std::pair<std::string, std::string>> dockerfile_instructions() {
@@ -483,8 +466,8 @@ TEST_CASE("every ConfigMap's pgvitals.yaml passes --check-config with the Secret
     INFO(map.where);
     const std::string yaml = text(at(map.node, {"data", "pgvitals.yaml"}));
     REQUIRE_FALSE(yaml.empty());
-    const TempDir dir;
-    const fs::path file = dir.path() / "pgvitals.yaml";
+    const TempDir dir("pgvitals-deploy");
+    const fs::path file = std::filesystem::path(dir.path()) / "pgvitals.yaml";
     std::ofstream(file) << yaml;
     const std::vector<std::string> args = {"run", "--check-config", "--config", file.string()};
     const std::vector<std::string> env = {"DATABASE_URL=" + url, "PATH=/usr/bin:/bin"};

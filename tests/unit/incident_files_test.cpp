@@ -15,33 +15,15 @@
 #include "config/error.hpp"
 #include "incidents/files.hpp"
 #include "incidents/record_json.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using pgv::incidents::IncidentFiles;
 using pgv::incidents::IncidentRecord;
 using namespace std::chrono_literals;
+using pgv::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string name = (fs::temp_directory_path() / "pgvitals-incidents-XXXXXX").string();
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
 
 // A record opened `minute` minutes after 22:00, 1 Dec 2026; closed unless `open`.
 std::shared_ptr<IncidentRecord> record(int minute, bool open = false) {
@@ -93,7 +75,7 @@ std::string config_error(const std::function<void()>& action) {
 
 TEST_CASE("incident files are written whole under their id, no temp file left",
           "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   std::ofstream(dir.file("20261130T000000Z-db.json.tmp")) << "half a record";
   IncidentFiles files(dir.path() + "/nested/incidents", {});
   CHECK(fs::exists(dir.file("20261130T000000Z-db.json.tmp")));  // only its own dir is cleaned
@@ -112,7 +94,7 @@ TEST_CASE("incident files are written whole under their id, no temp file left",
 
 TEST_CASE("an open record is written at once, then coalesced, and its closing goes out at once",
           "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   IncidentFiles files(dir.path(), {});
   const std::string path = dir.file("20261201T220100Z-db.json");
   auto r = record(1, true);
@@ -151,7 +133,7 @@ TEST_CASE("an open record is written at once, then coalesced, and its closing go
 }
 
 TEST_CASE("incidents.keep: the oldest files go beyond it", "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   IncidentFiles files(dir.path(), {.keep = 50, .max_bytes = 64ull << 20});
   for (int i = 0; i < 60; ++i) {
     files.write(record(i));
@@ -166,7 +148,7 @@ TEST_CASE("incidents.keep: the oldest files go beyond it", "[incidents][files]")
 
 TEST_CASE("incidents.max_bytes: the oldest files go beyond it, never the one just written",
           "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   const std::uint64_t one =
       pgv::incidents::dump(pgv::incidents::to_json(*record(0))).size() + 1;  // + newline
   IncidentFiles files(dir.path(), {.keep = 50, .max_bytes = one * 3});
@@ -187,7 +169,7 @@ TEST_CASE("incidents.max_bytes: the oldest files go beyond it, never the one jus
 
 TEST_CASE("load: newest first, a bad file skipped, an open one closed as the agent restarted",
           "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   {
     IncidentFiles files(dir.path(), {});
     files.write(record(5));
@@ -222,7 +204,7 @@ TEST_CASE("load: newest first, a bad file skipped, an open one closed as the age
 }
 
 TEST_CASE("an unusable incidents.dir is a configuration error", "[incidents][files]") {
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   std::ofstream(dir.file("plain")) << "a file";
   const std::string under_file = config_error([&] { IncidentFiles f(dir.file("plain/sub"), {}); });
   CHECK_THAT(under_file, Catch::StartsWith("incidents.dir: '" + dir.file("plain/sub") + "': ") &&
@@ -241,7 +223,7 @@ TEST_CASE("a full disk is reported and the writer goes on", "[incidents][files]"
     WARN("skipped: mounting a tiny tmpfs needs root");
     return;
   }
-  TempDir dir;
+  TempDir dir("pgvitals-incidents");
   constexpr int kCannotMount = 77;
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
