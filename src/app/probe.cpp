@@ -51,7 +51,7 @@ struct Settings {
 };
 
 // The agent's own address and credentials: the config file's listen, tls and auth, then
-// the environment.
+// the environment (PGVITALS_LISTEN and the credentials, which the agent reads too).
 Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
   Settings s;
   config::AgentConfig file;
@@ -83,8 +83,9 @@ Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
     s.url = *o.url;
   } else {
     const bool tls = !file.tls.cert_file.empty();
-    s.url = std::string(tls ? "https" : "http") +
-            "://127.0.0.1:" + std::to_string(file.listen.port) + "/livez";
+    const config::ListenConfig listen = config::listen_from_environment(file.listen, env);
+    s.url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(listen.port) +
+            "/livez";
   }
   return s;
 }
