@@ -8,6 +8,9 @@
 #   docker run --rm -p 9188:9188 -v "$PWD/pgvitals.yaml:/etc/pgvitals/pgvitals.yaml:ro" \
 #     -e PGVITALS_CONFIG=/etc/pgvitals/pgvitals.yaml ghcr.io/pgvitals/pgvitals:0.1.0
 #
+# scripts/image-test builds this file with buildah on a Debian 12 base made by mmdebstrap and
+# runs the result (no Docker daemon or registry needed); see the README, "Docker".
+#
 # Give a config file through PGVITALS_CONFIG rather than `run --config`: the HEALTHCHECK runs
 # `pgvitals probe`, which reads the same environment (listen port, TLS, credentials) but not
 # the run command's flags.
