@@ -52,7 +52,7 @@ struct Settings {
 };
 
 // The agent's own address and credentials: the config file's listen, tls and auth, then
-// the environment.
+// the environment (PGVITALS_LISTEN and the credentials, which the agent reads too).
 Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
   Settings s;
   config::AgentConfig file;
@@ -76,10 +76,7 @@ Settings settings_for(const ProbeOptions& o, const config::Environment& env) {
     s.url = *o.url;
   } else {
     // The run command reads PGVITALS_LISTEN over the file; so must its health check.
-    config::ListenConfig listen = file.listen;
-    if (const auto it = env.find("PGVITALS_LISTEN"); it != env.end()) {
-      listen = config::detail::parse_listen("PGVITALS_LISTEN", it->second);
-    }
+    const config::ListenConfig listen = config::listen_from_environment(file.listen, env);
     // A wildcard bind answers on loopback; a specific address only on itself.
     const bool wildcard = listen.host.empty() || listen.host == "0.0.0.0" || listen.host == "::";
     const std::string host = wildcard                                     ? "127.0.0.1"

@@ -123,9 +123,7 @@ void apply_pool_environment(FileConfig& file, const Environment& env) {
 
 void apply_environment(FileConfig& file, const Environment& env) {
   AgentConfig& a = file.agent;
-  if (const auto v = lookup(env, "PGVITALS_LISTEN")) {
-    a.listen = detail::parse_listen("PGVITALS_LISTEN", detail::trim(*v));
-  }
+  a.listen = listen_from_environment(a.listen, env);
   if (const auto v = lookup(env, "PGVITALS_LOG_FORMAT")) {
     a.log_format = detail::parse_choice("PGVITALS_LOG_FORMAT", *v, detail::kLogFormats);
   }
@@ -227,6 +225,13 @@ AgentConfig load_config(const FlagOverrides& flags, const Environment& env,
   } catch (const ConfigError& e) {
     throw ConfigError(detail::scrub_message(secrets, e.what()));
   }
+}
+
+ListenConfig listen_from_environment(const ListenConfig& fallback, const Environment& env) {
+  if (const auto v = lookup(env, "PGVITALS_LISTEN")) {
+    return detail::parse_listen("PGVITALS_LISTEN", detail::trim(*v));
+  }
+  return fallback;
 }
 
 IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environment& env) {

@@ -28,6 +28,11 @@ AgentConfig load_config(const FlagOverrides& flags, const Environment& env,
 // Throws ConfigError as load_config does.
 IncidentsConfig load_incidents_config(const FlagOverrides& flags, const Environment& env);
 
+// The listen address as the agent takes it from the environment: PGVITALS_LISTEN when set,
+// else `fallback` (the file's). For `pgvitals probe`, which needs no target. Throws
+// ConfigError for a bad value.
+ListenConfig listen_from_environment(const ListenConfig& fallback, const Environment& env);
+
 // One YAML document, checked, without environment or flags; `source_name` names it in
 // messages. A file without targets is accepted here (DATABASE_URL may supply one).
 AgentConfig parse_yaml_config(const std::string& yaml_text, const std::string& source_name);

@@ -68,15 +68,19 @@ TEST_CASE("probe: 0 for a live agent whose database is down, 1 for its failing /
   CHECK_THAT(health.output, Catch::Contains("503"));
 
   // The default URL is /livez on the listen port of the config file.
-  TempFile config("listen: 127.0.0.1:" + std::to_string(agent.port()) + "\n");
+  const std::string listen = "127.0.0.1:" + std::to_string(agent.port());
+  TempFile config("listen: " + listen + "\n");
   CHECK(probe({"--config", config.path()}).exit_code == 0);
   CHECK(probe({}, {{"PGVITALS_CONFIG", config.path()}}).exit_code == 0);
-  // PGVITALS_LISTEN wins over the file, for the probe as for the agent.
+  // ... or of PGVITALS_LISTEN, over the file's as for the agent (`-e PGVITALS_LISTEN=` in a
+  // container whose HEALTHCHECK is a bare `pgvitals probe`).
   TempFile elsewhere("listen: 127.0.0.1:" + std::to_string(free_port()) + "\n");
-  const std::string listen = "127.0.0.1:" + std::to_string(agent.port());
   CHECK(probe({"--config", elsewhere.path()}).exit_code == 1);
-  CHECK(probe({"--config", elsewhere.path()}, {{"PGVITALS_LISTEN", listen}}).exit_code == 0);
+  CHECK(probe({}, {{"PGVITALS_LISTEN", listen}}).exit_code == 0);
   CHECK(probe({}, {{"PGVITALS_LISTEN", ":" + std::to_string(agent.port())}}).exit_code == 0);
+  const Env both = {{"PGVITALS_CONFIG", elsewhere.path()}, {"PGVITALS_LISTEN", listen}};
+  CHECK(probe({}, both).exit_code == 0);
+  CHECK(probe({}, {{"PGVITALS_LISTEN", "nonsense"}}).exit_code == 2);
 }
 
 TEST_CASE("probe: 1 when nothing answers, within its timeout", "[agent][probe][integration]") {

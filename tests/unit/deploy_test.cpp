@@ -583,6 +583,30 @@ TEST_CASE("the Dockerfile builds with install-deps in one stage and runs non-roo
   CHECK(entrypoint);
 }
 
+// scripts/image-test runs the image; this is the cheap static half. The runtime packages are
+// those of the binary's NEEDED libraries (the Dockerfile's comment lists them): libssl3 and
+// zlib1g since HTTPS and gzip /metrics, not only as dependencies of libpq5.
+TEST_CASE("the Dockerfile builds with --build-only and installs every linked library's package") {
+  const auto instructions = dockerfile_instructions();
+  bool build_only = false;
+  std::string runtime_install;
+  bool runtime_stage = false;
+  for (const auto& [kw, rest] : instructions) {
+    if (kw == "FROM") runtime_stage = rest.find(" AS runtime") != std::string::npos;
+    if (kw != "RUN") continue;
+    if (rest.find("scripts/install-deps --build-only") != std::string::npos) build_only = true;
+    if (runtime_stage && rest.find("apt-get install") != std::string::npos) runtime_install = rest;
+  }
+  CHECK(build_only);
+  REQUIRE_FALSE(runtime_install.empty());
+  for (const char* package :
+       {"libpq5", "libc-ares2", "libyaml-cpp0.7", "libspdlog1.10", "libprometheus-cpp-core1.0",
+        "libcpp-httplib0.11", "libssl3", "zlib1g", "libstdc++6", "libgcc-s1"}) {
+    INFO(package);
+    CHECK(runtime_install.find(std::string(" ") + package + " ") != std::string::npos);
+  }
+}
+
 TEST_CASE("the Dockerfile bakes in no secret and the build context leaves out .git and build/") {
   static const std::regex kSecret(R"((PASSWORD|SECRET|TOKEN|DATABASE_URL|PGPASS)\w*\s*=)",
                                   std::regex::icase);
