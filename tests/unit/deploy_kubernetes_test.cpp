@@ -162,8 +162,10 @@ TEST_CASE("the StatefulSet shards by pod index behind a headless Service that a 
 
   // serviceName is a headless Service over these pods, and the only Service over them.
   const std::string service_name = text(at(set, {"spec", "serviceName"}));
+  // Kept alive past the loop: `headless` points into it.
+  const std::vector<Doc> services = of_kind(docs, "Service");
   const Doc* headless = nullptr;
-  for (const Doc& s : of_kind(docs, "Service")) {
+  for (const Doc& s : services) {
     const bool selects_pods = selects(at(s.node, {"spec", "selector"}), pod_labels);
     INFO(s.where);
     if (text(at(s.node, {"metadata", "name"})) == service_name) {
