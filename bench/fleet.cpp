@@ -14,6 +14,7 @@
 // fork() rather than the agent. --all-probes keeps it.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -94,6 +95,13 @@ double sum_of(const std::string& text, const std::string& series) {
 // Targets whose pgvitals_up is 1.
 int count_up(const std::string& text) {
   return static_cast<int>(sum_of(text, "pgvitals_up{"));
+}
+
+// The agent's target count from /debug/status ({"counts":{...,"targets":N,...}, ...}).
+int watching(const std::string& status) {
+  const std::size_t key = status.find("\"targets\":");
+  if (key == std::string::npos) return -1;
+  return std::atoi(status.c_str() + key + 10);
 }
 
 struct Window {
@@ -250,7 +258,13 @@ int main(int argc, char** argv) {
     watched = std::min(watched + ramp, targets);
     config.write(config_text(watched));
     ::kill(agent.pid(), SIGHUP);
-    std::this_thread::sleep_for(500ms);  // the reload takes the new targets before /healthz asks
+    // /healthz answers for the old list until the reload is in: wait for the new count.
+    const auto reload_started = SteadyClock::now();
+    while (SteadyClock::now() - reload_started < 60s &&
+           watching(pgv::testing::http_get(agent.port(), "/debug/status", {}, 30s).body) !=
+               watched) {
+      std::this_thread::sleep_for(250ms);
+    }
   }
   const double ramp_s = std::chrono::duration<double>(SteadyClock::now() - started).count();
   const int up = count_up(pgv::testing::http_get(agent.port(), "/metrics", {}, 30s).body);
