@@ -92,6 +92,13 @@ double sum_of(const std::string& text, const std::string& series) {
   return total;
 }
 
+// A GET with room for a thousand targets' /metrics on a loaded machine (the agent's own
+// helper gives up after 2 s).
+pgv::testing::HttpResult fetch(const pgv::testing::AgentProcess& agent, const std::string& path,
+                               const pgv::testing::Env& headers = {}) {
+  return pgv::testing::http_get(agent.port(), path, headers, 30s);
+}
+
 // Targets whose pgvitals_up is 1.
 int count_up(const std::string& text) {
   return static_cast<int>(sum_of(text, "pgvitals_up{"));
@@ -119,11 +126,11 @@ struct Window {
 Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds length) {
   Window w;
   w.rss_before_scrape_kib = proc_usage(agent.pid()).rss_kib;
-  const auto first = pgv::testing::http_get(agent.port(), "/metrics", {}, 30s);
+  const auto first = fetch(agent, "/metrics");
   const auto u0 = proc_usage(agent.pid());
   std::this_thread::sleep_for(length);
   const auto u1 = proc_usage(agent.pid());
-  const auto last = pgv::testing::http_get(agent.port(), "/metrics", {}, 30s);
+  const auto last = fetch(agent, "/metrics");
   w.cpu_percent = (u1.cpu_seconds - u0.cpu_seconds) / static_cast<double>(length.count()) * 100;
   w.rss_kib = u1.rss_kib;
   w.threads = u1.threads;
@@ -155,8 +162,7 @@ Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n) {
   std::vector<double> plain;
   for (int i = 0; i < n; ++i) {
     std::this_thread::sleep_for(150ms);
-    const auto z =
-        pgv::testing::http_get(agent.port(), "/metrics", {{"Accept-Encoding", "gzip"}}, 10s);
+    const auto z = fetch(agent, "/metrics", {{"Accept-Encoding", "gzip"}});
     gz.push_back(z.seconds * 1e3);
     s.gzip_bytes = z.body.size();
     // gzip's magic bytes: the agent compressed, the client did not get text.
@@ -164,7 +170,7 @@ Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n) {
                 static_cast<unsigned char>(z.body[0]) == 0x1f &&
                 static_cast<unsigned char>(z.body[1]) == 0x8b;
     std::this_thread::sleep_for(150ms);
-    const auto t = pgv::testing::http_get(agent.port(), "/metrics", {}, 10s);
+    const auto t = fetch(agent, "/metrics");
     plain.push_back(t.seconds * 1e3);
     s.plain_bytes = t.body.size();
   }
@@ -261,17 +267,15 @@ int main(int argc, char** argv) {
     // /healthz answers for the old list until the reload is in: wait for the new count.
     const auto reload_started = SteadyClock::now();
     while (SteadyClock::now() - reload_started < 60s &&
-           watching(pgv::testing::http_get(agent.port(), "/debug/status", {}, 30s).body) !=
-               watched) {
+           watching(fetch(agent, "/debug/status").body) != watched) {
       std::this_thread::sleep_for(250ms);
     }
   }
   const double ramp_s = std::chrono::duration<double>(SteadyClock::now() - started).count();
-  const int up = count_up(pgv::testing::http_get(agent.port(), "/metrics", {}, 30s).body);
+  const int up = count_up(fetch(agent, "/metrics").body);
   if (up != targets) {
-    std::fprintf(
-        stderr, "fleet: only %d of %d targets came up; recent failures:\n%s\n", up, targets,
-        pgv::testing::http_get(agent.port(), "/debug/failures?limit=5", {}, 30s).body.c_str());
+    std::fprintf(stderr, "fleet: only %d of %d targets came up; recent failures:\n%s\n", up,
+                 targets, fetch(agent, "/debug/failures?limit=5").body.c_str());
     return 1;
   }
   std::this_thread::sleep_for(quick ? 3s : 10s);  // past the first, synchronised cycles
