@@ -1,9 +1,9 @@
 # Deployment files (config/, Dockerfile): parsed and cross-checked by test_deploy, and the
 # example configuration run through the agent's own validation.
-add_executable(test_deploy ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
+add_executable(test_deploy
                            ${CMAKE_CURRENT_SOURCE_DIR}/unit/deploy_test.cpp
                            ${CMAKE_CURRENT_SOURCE_DIR}/unit/deploy_kubernetes_test.cpp)
-target_link_libraries(test_deploy PRIVATE Catch2::Catch2 yaml-cpp)
+target_link_libraries(test_deploy PRIVATE pgvitals_catch_main yaml-cpp)
 # temp_dir.hpp only: the deploy checks need no agent, libpq or server support.
 target_include_directories(test_deploy PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
 target_compile_definitions(test_deploy PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

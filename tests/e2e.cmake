@@ -1,5 +1,5 @@
 # End to end: a real PostgreSQL, the agent, and a real Prometheus loading our rules.
-add_executable(test_e2e ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
+add_executable(test_e2e
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/prometheus_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/fleet_e2e_test.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/replication_e2e_test.cpp
@@ -7,7 +7,7 @@ add_executable(test_e2e ${CMAKE_CURRENT_SOURCE_DIR}/catch_main.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/e2e/artefacts.cpp
                         ${CMAKE_CURRENT_SOURCE_DIR}/support/prometheus_process.cpp)
 target_include_directories(test_e2e PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/agent ${CMAKE_CURRENT_SOURCE_DIR}/e2e)
-target_link_libraries(test_e2e PRIVATE pgvitals_testsupport Catch2::Catch2 nlohmann_json::nlohmann_json
+target_link_libraries(test_e2e PRIVATE pgvitals_testsupport pgvitals_catch_main nlohmann_json::nlohmann_json
                                        yaml-cpp PkgConfig::HTTPLIB)
 target_compile_definitions(test_e2e PRIVATE PGVITALS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 pgvitals_set_warnings(test_e2e)
