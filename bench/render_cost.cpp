@@ -1,0 +1,131 @@
+// What one /metrics rendering costs at fleet scale, without a server: N targets' series,
+// created as the agent creates them (TargetMetrics), rendered plain and gzip-encoded
+// through the same path /metrics takes (Metrics::exposition). Prints medians, sizes and
+// the heap's growth while rendering.
+//   build/bench/render_cost [--targets N] [--runs R]
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/target_metrics.hpp"
+
+using namespace pgv;
+
+namespace {
+
+const std::vector<std::string> kProbes = {"connectivity", "new_connection", "lifecycle", "settings",
+                                          "activity"};
+
+// One target's series with values a healthy target has after a few cycles.
+void fill(telemetry::TargetMetrics& t, int i) {
+  t.up().Set(1);
+  for (const auto& probe : kProbes) {
+    for (int k = 0; k < 20; ++k) t.probe_duration(probe).Observe(0.0003 * (k + 1) + i * 1e-7);
+    t.probe_last_success(probe).Set(1.7e9 + i);
+  }
+  for (const char* phase : {"dns", "tcp", "tls", "startup", "auth"}) {
+    t.connect_phase(phase).Set(0.0001 * (i % 7 + 1));
+  }
+  for (int k = 0; k < 5; ++k) t.connect_duration().Observe(0.002 + k * 1e-4);
+  pool::PoolStats pool;
+  pool.idle = 1;
+  pool.in_use = 1;
+  pool.max = 2;
+  pool.opened_total = 3;
+  t.set_pool(pool);
+  t.set_server(100, 3, false, 150000);
+  probes::ActivityDigest activity;
+  activity.client_backends = 12 + i % 5;
+  activity.by_state = {{"active", 2}, {"idle", 9}, {"idle in transaction", 1}};
+  activity.top_applications = {{"billing-worker", 6}, {"api", 5}, {"psql", 1}};
+  activity.waiting_by_event_type = {{"Client", 3}, {"Lock", 1}};
+  activity.oldest_transaction_seconds = 3.5;
+  activity.oldest_idle_in_transaction_seconds = 1.25;
+  activity.longest_query_seconds = 0.5;
+  activity.max_connections = 100;
+  activity.reserved_connections = 3;
+  t.set_activity(activity);
+  for (int k = 0; k < 5; ++k) t.schedule_lag().Observe(0.0001 * k);
+  t.last_cycle().Set(1.7e9 + i);
+}
+
+long heap_in_use() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return static_cast<long>(m.uordblks + m.hblkhd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int targets = 1000;
+  int runs = 15;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--targets") == 0 && i + 1 < argc) {
+      targets = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+      runs = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: render_cost [--targets N] [--runs R]\n");
+      return 2;
+    }
+  }
+  const long heap_empty = heap_in_use();
+  telemetry::Metrics metrics;
+  std::vector<std::unique_ptr<telemetry::TargetMetrics>> all;
+  for (int i = 0; i < targets; ++i) {
+    all.push_back(std::make_unique<telemetry::TargetMetrics>(
+        metrics, "target-" + std::to_string(i),
+        std::map<std::string, std::string>{{"env", "bench"}}, true, kProbes));
+    fill(*all.back(), i);
+  }
+  const long heap_series = heap_in_use();
+  std::printf("%d targets: series hold %.1f MiB of heap (%.1f KiB per target)\n", targets,
+              (heap_series - heap_empty) / 1048576.0,
+              (heap_series - heap_empty) / 1024.0 / targets);
+
+  for (auto encoding :
+       {telemetry::Metrics::Encoding::identity, telemetry::Metrics::Encoding::gzip}) {
+    std::vector<double> ms;
+    std::size_t size = 0;
+    long heap_peak = 0;
+    for (int r = 0; r < runs; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      // Dropped at once: a fleet's text is not kept, so every call renders again.
+      const auto text = metrics.exposition(encoding);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+      size = text->size();
+      heap_peak = std::max(heap_peak, heap_in_use() - heap_series);
+    }
+    std::printf("%-8s p50 %7.1f ms  min %7.1f ms  size %6.2f MiB  heap after render +%.1f MiB\n",
+                encoding == telemetry::Metrics::Encoding::gzip ? "gzip" : "identity",
+                bench::median(ms), *std::min_element(ms.begin(), ms.end()), size / 1048576.0,
+                heap_peak / 1048576.0);
+  }
+  const auto usage = bench::proc_usage(::getpid());
+  std::printf("process: RSS %.1f MiB, peak %.1f MiB\n", usage.rss_kib / 1024.0,
+              usage.peak_rss_kib / 1024.0);
+  // What a reload that drops targets costs: each removes its own series, on the worker
+  // loop that ran it.
+  auto time_removal = [&](std::size_t n) {
+    const auto start = std::chrono::steady_clock::now();
+    all.resize(all.size() - n);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  const std::size_t tenth = all.size() / 10;
+  const double one = time_removal(1);
+  const double some = time_removal(tenth);
+  std::printf("removing 1 target of %d: %.2f ms, then %zu more: %.1f ms\n", targets, one, tenth,
+              some);
+  return 0;
+}
