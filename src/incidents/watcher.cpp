@@ -128,10 +128,11 @@ void Watcher::tick(double now_unix, Clock::time_point now_mono) {
     log_.remove_history(it->first);
     for (const Trigger t : kTriggers) {
       auto& family = telemetry_.metrics.incidents;
-      family.Remove(&family.Add({{"target", it->first}, {"trigger", std::string(to_string(t))}}));
+      family.Remove(it->first,
+                    &family.Add({{"target", it->first}, {"trigger", std::string(to_string(t))}}));
     }
     auto& open = telemetry_.metrics.incident_open;
-    open.Remove(&open.Add({{"target", it->first}}));
+    open.Remove(it->first, &open.Add({{"target", it->first}}));
     seen_cycle_.erase(it->first);
     it = trackers_.erase(it);
   }

@@ -19,7 +19,7 @@ void Metrics::expire_stale() const {
 
 void Metrics::render(const std::function<void(std::string_view)>& sink) const {
   expire_stale();
-  // One family at a time: with a thousand targets the whole registry collected at once,
+  // One family at a time: with a thousand targets every family collected at once,
   // its text in a growing stream and the final copy out of it cost several times the
   // text's own size at every scrape.
   const prometheus::TextSerializer serializer;
@@ -43,9 +43,12 @@ std::string Metrics::serialize() const {
   return out;
 }
 
-std::string Metrics::serialize_registry() const {
+std::string Metrics::serialize_whole() const {
   expire_stale();
-  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  std::vector<prometheus::MetricFamily> families;
+  for (const prometheus::Collectable* family : families_) {
+    for (auto& f : family->Collect()) families.push_back(std::move(f));
+  }
   collect_process_metrics(families);
   return prometheus::TextSerializer().Serialize(families);
 }
@@ -78,7 +81,7 @@ std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const 
   // A small text is kept for the next scrapes; a fleet's megabytes only while a response
   // still holds them, so they are not resident between scrapes.
   cache.kept = plain_size <= kKeepBytes ? text : nullptr;
-  // Collecting a large registry leaves megabytes of small freed blocks scattered over
+  // Collecting a large fleet leaves megabytes of small freed blocks scattered over
   // the heap, which glibc keeps resident; hand their pages back (a few ms, and only when
   // there are many targets).
   if (plain_size > kKeepBytes) ::malloc_trim(0);

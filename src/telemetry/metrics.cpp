@@ -14,15 +14,16 @@ const prometheus::Histogram::BucketBoundaries& latency_buckets() {
 }
 
 template <class T>
-prometheus::Family<T>& Metrics::family(const char* name, const char* help) {
-  auto& family = prometheus::detail::Builder<T>().Name(name).Help(help).Register(*registry_);
-  families_.push_back(&family);
-  return family;
+Family<T>& Metrics::family(const char* name, const char* help) {
+  auto family = std::make_unique<Family<T>>(name, help);
+  Family<T>& ref = *family;
+  families_.push_back(&ref);
+  owned_.push_back(std::move(family));
+  return ref;
 }
 
 Metrics::Metrics()
-    : registry_(std::make_shared<prometheus::Registry>()),
-      up(family<prometheus::Gauge>("pgvitals_up",
+    : up(family<prometheus::Gauge>("pgvitals_up",
                                    "1 if the target's last connectivity probe succeeded, else 0.")),
       probe_duration(family<prometheus::Histogram>("pgvitals_probe_duration_seconds",
                                                    "Duration of successful probe runs.")),

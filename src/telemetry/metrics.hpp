@@ -1,10 +1,8 @@
 #pragma once
 
 #include <prometheus/counter.h>
-#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include <array>
 #include <atomic>
@@ -22,6 +20,7 @@
 #include "pg/error.hpp"
 #include "pool/observer.hpp"
 #include "probes/result.hpp"
+#include "telemetry/family.hpp"
 
 namespace pgv::telemetry {
 
@@ -34,8 +33,8 @@ inline constexpr std::array<pg::Reason, 7> kCommonFailureReasons = {
     pg::Reason::timeout,  pg::Reason::refused, pg::Reason::auth, pg::Reason::too_many_connections,
     pg::Reason::shutdown, pg::Reason::dns,     pg::Reason::other};
 
-// Every metric family the agent exports (names are the contract in DESIGN.md), in one
-// registry that /metrics serialises. Thread-safe.
+// Every metric family the agent exports (names are the contract in DESIGN.md), owned here
+// and serialised by /metrics in order. Thread-safe.
 class Metrics {
  public:
   Metrics();
@@ -45,19 +44,20 @@ class Metrics {
   Metrics& operator=(Metrics&&) = delete;
   ~Metrics() = default;
 
-  // Declared first: every family below registers with the registry, and is listed in
-  // families_ in that order, during construction.
+  // Declared first: every family below is made, owned and listed in families_ in that
+  // order, during construction.
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::unique_ptr<prometheus::Collectable>> owned_;
   std::vector<const prometheus::Collectable*> families_;
   template <class T>
-  prometheus::Family<T>& family(const char* name, const char* help);
+  Family<T>& family(const char* name, const char* help);
 
  public:
   // The Prometheus text exposition (0.0.4) of everything, process metrics included.
   std::string serialize() const;
-  // The same text through Registry::Collect(), the slow way; tests compare the two.
-  std::string serialize_registry() const;
+  // The same text from one Collect() of every family at once, the slow way; tests compare
+  // the two.
+  std::string serialize_whole() const;
   // The same text, rendered at most once per kRenderEvery and shared by the scrapes in
   // between: probes change the values once per interval, so rendering for every one of
   // many concurrent scrapers (several Prometheus replicas, a dashboard, a load test)
@@ -70,83 +70,82 @@ class Metrics {
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;
-  prometheus::Registry& registry() noexcept { return *registry_; }
 
-  prometheus::Family<prometheus::Gauge>& up;
-  prometheus::Family<prometheus::Histogram>& probe_duration;
-  prometheus::Family<prometheus::Counter>& probe_failures;
-  prometheus::Family<prometheus::Gauge>& probe_last_success;
-  prometheus::Family<prometheus::Histogram>& connect_duration;
-  prometheus::Family<prometheus::Gauge>& connect_phase;
-  prometheus::Family<prometheus::Gauge>& pool_connections;
-  prometheus::Family<prometheus::Gauge>& pool_max;
-  prometheus::Family<prometheus::Gauge>& pool_waiting;
-  prometheus::Family<prometheus::Gauge>& pool_saturation;
-  prometheus::Family<prometheus::Histogram>& pool_acquire;
-  prometheus::Family<prometheus::Counter>& pool_timeouts;
-  prometheus::Family<prometheus::Counter>& pool_opened;
-  prometheus::Family<prometheus::Counter>& pool_closed;
-  prometheus::Family<prometheus::Gauge>& server_max_connections;
-  prometheus::Family<prometheus::Gauge>& server_reserved_connections;
-  prometheus::Family<prometheus::Gauge>& server_in_recovery;
-  prometheus::Family<prometheus::Gauge>& server_version;
-  prometheus::Family<prometheus::Gauge>& server_connections;
-  prometheus::Family<prometheus::Gauge>& server_connections_by_application;
-  prometheus::Family<prometheus::Gauge>& server_saturation;
-  prometheus::Family<prometheus::Gauge>& server_oldest_transaction;
-  prometheus::Family<prometheus::Gauge>& server_oldest_idle_in_transaction;
-  prometheus::Family<prometheus::Gauge>& server_longest_query;
-  prometheus::Family<prometheus::Gauge>& server_blocked_sessions;
-  prometheus::Family<prometheus::Gauge>& server_longest_lock_wait;
-  prometheus::Family<prometheus::Gauge>& server_waiting_sessions;
+  Family<prometheus::Gauge>& up;
+  Family<prometheus::Histogram>& probe_duration;
+  Family<prometheus::Counter>& probe_failures;
+  Family<prometheus::Gauge>& probe_last_success;
+  Family<prometheus::Histogram>& connect_duration;
+  Family<prometheus::Gauge>& connect_phase;
+  Family<prometheus::Gauge>& pool_connections;
+  Family<prometheus::Gauge>& pool_max;
+  Family<prometheus::Gauge>& pool_waiting;
+  Family<prometheus::Gauge>& pool_saturation;
+  Family<prometheus::Histogram>& pool_acquire;
+  Family<prometheus::Counter>& pool_timeouts;
+  Family<prometheus::Counter>& pool_opened;
+  Family<prometheus::Counter>& pool_closed;
+  Family<prometheus::Gauge>& server_max_connections;
+  Family<prometheus::Gauge>& server_reserved_connections;
+  Family<prometheus::Gauge>& server_in_recovery;
+  Family<prometheus::Gauge>& server_version;
+  Family<prometheus::Gauge>& server_connections;
+  Family<prometheus::Gauge>& server_connections_by_application;
+  Family<prometheus::Gauge>& server_saturation;
+  Family<prometheus::Gauge>& server_oldest_transaction;
+  Family<prometheus::Gauge>& server_oldest_idle_in_transaction;
+  Family<prometheus::Gauge>& server_longest_query;
+  Family<prometheus::Gauge>& server_blocked_sessions;
+  Family<prometheus::Gauge>& server_longest_lock_wait;
+  Family<prometheus::Gauge>& server_waiting_sessions;
   // Replication, WAL retention, wraparound (the replication probe).
-  prometheus::Family<prometheus::Gauge>& replica_receiver_up;
-  prometheus::Family<prometheus::Gauge>& replica_lag_bytes;
-  prometheus::Family<prometheus::Gauge>& replica_lag_seconds;
-  prometheus::Family<prometheus::Gauge>& replica_paused;
-  prometheus::Family<prometheus::Gauge>& standby_lag_bytes;
-  prometheus::Family<prometheus::Gauge>& standby_lag_seconds;
-  prometheus::Family<prometheus::Gauge>& standbys;
-  prometheus::Family<prometheus::Gauge>& slot_retained_bytes;
-  prometheus::Family<prometheus::Gauge>& slot_active;
-  prometheus::Family<prometheus::Gauge>& slot_safe_wal_bytes;
-  prometheus::Family<prometheus::Gauge>& slot_wal_status;
-  prometheus::Family<prometheus::Gauge>& xid_age;
-  prometheus::Family<prometheus::Gauge>& mxid_age;
-  prometheus::Family<prometheus::Gauge>& freeze_max_age;
-  prometheus::Family<prometheus::Gauge>& multixact_freeze_max_age;
+  Family<prometheus::Gauge>& replica_receiver_up;
+  Family<prometheus::Gauge>& replica_lag_bytes;
+  Family<prometheus::Gauge>& replica_lag_seconds;
+  Family<prometheus::Gauge>& replica_paused;
+  Family<prometheus::Gauge>& standby_lag_bytes;
+  Family<prometheus::Gauge>& standby_lag_seconds;
+  Family<prometheus::Gauge>& standbys;
+  Family<prometheus::Gauge>& slot_retained_bytes;
+  Family<prometheus::Gauge>& slot_active;
+  Family<prometheus::Gauge>& slot_safe_wal_bytes;
+  Family<prometheus::Gauge>& slot_wal_status;
+  Family<prometheus::Gauge>& xid_age;
+  Family<prometheus::Gauge>& mxid_age;
+  Family<prometheus::Gauge>& freeze_max_age;
+  Family<prometheus::Gauge>& multixact_freeze_max_age;
   // Application budgets and plateaus (the activity probe).
-  prometheus::Family<prometheus::Gauge>& application_connections;
-  prometheus::Family<prometheus::Gauge>& application_budget;
-  prometheus::Family<prometheus::Gauge>& application_budget_ratio;
-  prometheus::Family<prometheus::Gauge>& application_idle_in_transaction;
-  prometheus::Family<prometheus::Gauge>& application_idle_in_transaction_max;
-  prometheus::Family<prometheus::Gauge>& application_waiting;
-  prometheus::Family<prometheus::Gauge>& application_at_plateau;
+  Family<prometheus::Gauge>& application_connections;
+  Family<prometheus::Gauge>& application_budget;
+  Family<prometheus::Gauge>& application_budget_ratio;
+  Family<prometheus::Gauge>& application_idle_in_transaction;
+  Family<prometheus::Gauge>& application_idle_in_transaction_max;
+  Family<prometheus::Gauge>& application_waiting;
+  Family<prometheus::Gauge>& application_at_plateau;
   // PgBouncer admin consoles (the pooler probe), and paths through a pooler.
-  prometheus::Family<prometheus::Gauge>& pgbouncer_clients;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_clients_waiting;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_max_wait;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_server_connections;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_pool_size;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_pool_saturation;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_client_connections;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_max_client_connections;
-  prometheus::Family<prometheus::Gauge>& pgbouncer_client_connections_ratio;
-  prometheus::Family<prometheus::Counter>& pgbouncer_transactions;
-  prometheus::Family<prometheus::Counter>& pgbouncer_queries;
-  prometheus::Family<prometheus::Counter>& pgbouncer_transaction_seconds;
-  prometheus::Family<prometheus::Counter>& pgbouncer_query_seconds;
-  prometheus::Family<prometheus::Counter>& pgbouncer_wait_seconds;
-  prometheus::Family<prometheus::Gauge>& path_hop_up;
-  prometheus::Family<prometheus::Gauge>& path_added_latency;
-  prometheus::Family<prometheus::Counter>& incidents;
-  prometheus::Family<prometheus::Gauge>& incident_open;
-  prometheus::Family<prometheus::Counter>& incident_write_failures;
-  prometheus::Family<prometheus::Gauge>& last_cycle;
-  prometheus::Family<prometheus::Histogram>& schedule_lag;
-  prometheus::Family<prometheus::Gauge>& target_info;
-  prometheus::Family<prometheus::Gauge>& build_info;
+  Family<prometheus::Gauge>& pgbouncer_clients;
+  Family<prometheus::Gauge>& pgbouncer_clients_waiting;
+  Family<prometheus::Gauge>& pgbouncer_max_wait;
+  Family<prometheus::Gauge>& pgbouncer_server_connections;
+  Family<prometheus::Gauge>& pgbouncer_pool_size;
+  Family<prometheus::Gauge>& pgbouncer_pool_saturation;
+  Family<prometheus::Gauge>& pgbouncer_client_connections;
+  Family<prometheus::Gauge>& pgbouncer_max_client_connections;
+  Family<prometheus::Gauge>& pgbouncer_client_connections_ratio;
+  Family<prometheus::Counter>& pgbouncer_transactions;
+  Family<prometheus::Counter>& pgbouncer_queries;
+  Family<prometheus::Counter>& pgbouncer_transaction_seconds;
+  Family<prometheus::Counter>& pgbouncer_query_seconds;
+  Family<prometheus::Counter>& pgbouncer_wait_seconds;
+  Family<prometheus::Gauge>& path_hop_up;
+  Family<prometheus::Gauge>& path_added_latency;
+  Family<prometheus::Counter>& incidents;
+  Family<prometheus::Gauge>& incident_open;
+  Family<prometheus::Counter>& incident_write_failures;
+  Family<prometheus::Gauge>& last_cycle;
+  Family<prometheus::Histogram>& schedule_lag;
+  Family<prometheus::Gauge>& target_info;
+  Family<prometheus::Gauge>& build_info;
 
   // Targets whose activity series expire. Every rendering first drops the series whose
   // result went stale, so they vanish even when the target's own loop is stuck and cannot

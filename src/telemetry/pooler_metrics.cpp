@@ -23,8 +23,7 @@ Values one(const std::optional<double>& value) {
 
 }  // namespace
 
-CounterSet& PoolerMetrics::counter(prometheus::Family<prometheus::Counter>& family,
-                                   const std::string& target) {
+CounterSet& PoolerMetrics::counter(Family<prometheus::Counter>& family, const std::string& target) {
   counters_.push_back(std::make_unique<CounterSet>(family, target));
   return *counters_.back();
 }

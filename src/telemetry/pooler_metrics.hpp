@@ -37,7 +37,7 @@ class PoolerMetrics {
   CounterSet& query_seconds_;
   CounterSet& wait_seconds_;
 
-  CounterSet& counter(prometheus::Family<prometheus::Counter>& family, const std::string& target);
+  CounterSet& counter(Family<prometheus::Counter>& family, const std::string& target);
 };
 
 }  // namespace pgv::telemetry

@@ -16,7 +16,7 @@ void SeriesSet::replace(const std::map<prometheus::Labels, double>& values) {
       ++it;
       continue;
     }
-    family_->Remove(it->second);
+    family_->Remove(target_, it->second);
     it = series_.erase(it);
   }
   for (const auto& [labels, value] : values) {
@@ -29,7 +29,7 @@ void SeriesSet::replace(const std::map<prometheus::Labels, double>& values) {
 }
 
 void SeriesSet::clear() {
-  for (const auto& [labels, gauge] : series_) family_->Remove(gauge);
+  for (const auto& [labels, gauge] : series_) family_->Remove(target_, gauge);
   series_.clear();
 }
 
@@ -40,7 +40,7 @@ void CounterSet::replace(const std::map<prometheus::Labels, double>& totals) {
       ++it;
       continue;
     }
-    family_->Remove(it->second.counter);
+    family_->Remove(target_, it->second.counter);
     it = series_.erase(it);
   }
   for (const auto& [labels, total] : totals) {
@@ -55,7 +55,7 @@ void CounterSet::replace(const std::map<prometheus::Labels, double>& totals) {
 }
 
 void CounterSet::clear() {
-  for (const auto& [labels, s] : series_) family_->Remove(s.counter);
+  for (const auto& [labels, s] : series_) family_->Remove(target_, s.counter);
   series_.clear();
 }
 

@@ -14,7 +14,7 @@ namespace pgv::telemetry {
 // nothing behind.
 class SeriesSet {
  public:
-  SeriesSet(prometheus::Family<prometheus::Gauge>& family, std::string target)
+  SeriesSet(Family<prometheus::Gauge>& family, std::string target)
       : family_(&family), target_(std::move(target)) {}
   ~SeriesSet() { clear(); }
   SeriesSet(const SeriesSet&) = delete;
@@ -27,7 +27,7 @@ class SeriesSet {
   void clear();
 
  private:
-  prometheus::Family<prometheus::Gauge>* family_;
+  Family<prometheus::Gauge>* family_;
   std::string target_;
   std::map<prometheus::Labels, prometheus::Gauge*> series_;
 };
@@ -36,7 +36,7 @@ class SeriesSet {
 // made and cleared together.
 class SeriesGroup {
  public:
-  SeriesSet& add(prometheus::Family<prometheus::Gauge>& family, const std::string& target) {
+  SeriesSet& add(Family<prometheus::Gauge>& family, const std::string& target) {
     sets_.push_back(std::make_unique<SeriesSet>(family, target));
     return *sets_.back();
   }
@@ -53,7 +53,7 @@ class SeriesGroup {
 // 0, which Prometheus' rate() reads as the counter reset it is.
 class CounterSet {
  public:
-  CounterSet(prometheus::Family<prometheus::Counter>& family, std::string target)
+  CounterSet(Family<prometheus::Counter>& family, std::string target)
       : family_(&family), target_(std::move(target)) {}
   ~CounterSet() { clear(); }
   CounterSet(const CounterSet&) = delete;
@@ -69,7 +69,7 @@ class CounterSet {
     prometheus::Counter* counter;
     double total;
   };
-  prometheus::Family<prometheus::Counter>* family_;
+  Family<prometheus::Counter>* family_;
   std::string target_;
   std::map<prometheus::Labels, Series> series_;
 };

@@ -17,16 +17,16 @@ prometheus::Histogram::BucketBoundaries pool_acquire_buckets() {
 }  // namespace
 
 template <class T, class... Args>
-T& TargetMetrics::add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
+T& TargetMetrics::add(Family<T>& family, prometheus::Labels labels, Args&&... args) {
   labels.emplace("target", target_);
   T& metric = family.Add(labels, std::forward<Args>(args)...);
-  removers_.push_back([&family, &metric] { family.Remove(&metric); });
+  removers_.push_back([this, &family, &metric] { family.Remove(target_, &metric); });
   return metric;
 }
 
 template <class T, class... Args>
-T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key,
-                       prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args) {
+T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key, Family<T>& family,
+                       prometheus::Labels labels, Args&&... args) {
   std::lock_guard lock(mutex_);
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
@@ -96,7 +96,7 @@ void TargetMetrics::replace(GaugeSet& set, const std::map<std::string, double>& 
       ++it;
       continue;
     }
-    set.family->Remove(it->second);
+    set.family->Remove(target_, it->second);
     it = set.series.erase(it);
   }
   for (const auto& [value, v] : values) {
@@ -110,7 +110,7 @@ void TargetMetrics::replace(GaugeSet& set, const std::map<std::string, double>& 
 }
 
 prometheus::Gauge& TargetMetrics::activity_gauge(prometheus::Gauge*& slot,
-                                                 prometheus::Family<prometheus::Gauge>& family) {
+                                                 Family<prometheus::Gauge>& family) {
   if (slot == nullptr) slot = &family.Add({{"target", target_}});
   return *slot;
 }
@@ -148,10 +148,10 @@ void TargetMetrics::clear_activity() {
 
 void TargetMetrics::clear_activity_locked() {
   for (GaugeSet* set : {&by_state_, &by_application_, &waiting_}) {
-    for (auto& [value, gauge] : set->series) set->family->Remove(gauge);
+    for (auto& [value, gauge] : set->series) set->family->Remove(target_, gauge);
     set->series.clear();
   }
-  const std::pair<prometheus::Gauge**, prometheus::Family<prometheus::Gauge>*> single[] = {
+  const std::pair<prometheus::Gauge**, Family<prometheus::Gauge>*> single[] = {
       {&server_saturation_, &metrics_.server_saturation},
       {&oldest_transaction_, &metrics_.server_oldest_transaction},
       {&oldest_idle_in_transaction_, &metrics_.server_oldest_idle_in_transaction},
@@ -159,7 +159,7 @@ void TargetMetrics::clear_activity_locked() {
       {&blocked_sessions_, &metrics_.server_blocked_sessions},
       {&longest_lock_wait_, &metrics_.server_longest_lock_wait}};
   for (const auto& [slot, family] : single) {
-    if (*slot != nullptr) family->Remove(*slot);
+    if (*slot != nullptr) family->Remove(target_, *slot);
     *slot = nullptr;
   }
   activity_valid_until_ = {};
@@ -205,7 +205,7 @@ void TargetMetrics::set_pool(const pool::PoolStats& stats) {
 }
 
 prometheus::Gauge& TargetMetrics::lazy_gauge(prometheus::Gauge*& slot,
-                                             prometheus::Family<prometheus::Gauge>& family) {
+                                             Family<prometheus::Gauge>& family) {
   std::lock_guard lock(mutex_);
   if (slot == nullptr) slot = &add(family, {});
   return *slot;

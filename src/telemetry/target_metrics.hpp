@@ -60,23 +60,22 @@ class TargetMetrics final : public pool::PoolObserver {
 
  private:
   template <class T, class... Args>
-  T& add(prometheus::Family<T>& family, prometheus::Labels labels, Args&&... args);
+  T& add(Family<T>& family, prometheus::Labels labels, Args&&... args);
   // A family whose label values come and go (states, applications, wait types): each
   // update replaces the whole set, so a name that left the top N leaves no series behind.
   struct GaugeSet {
-    prometheus::Family<prometheus::Gauge>* family;
+    Family<prometheus::Gauge>* family;
     std::string label;
     std::map<std::string, prometheus::Gauge*> series;
   };
   void replace(GaugeSet& set, const std::map<std::string, double>& values);  // mutex_ held
   void clear_activity_locked();
   prometheus::Gauge& activity_gauge(prometheus::Gauge*& slot,
-                                    prometheus::Family<prometheus::Gauge>& family);  // mutex_ held
+                                    Family<prometheus::Gauge>& family);  // mutex_ held
 
-  prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot,
-                                prometheus::Family<prometheus::Gauge>& family);
+  prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot, Family<prometheus::Gauge>& family);
   template <class T, class... Args>
-  T& lazy(std::map<std::string, T*>& cache, const std::string& key, prometheus::Family<T>& family,
+  T& lazy(std::map<std::string, T*>& cache, const std::string& key, Family<T>& family,
           prometheus::Labels labels, Args&&... args);
 
   Metrics& metrics_;
