@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,8 +157,13 @@ AgentProcess::AgentProcess(std::vector<std::string> extra_args, Env env,
         resolv_conf};
     argv.insert(argv.begin(), prefix.begin(), prefix.end());
   }
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // A test process that crashes never runs the destructor: the agent dies with it
+    // instead of living on and holding its port.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) std::_Exit(1);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
     exec_with(argv, env);
