@@ -57,8 +57,9 @@ TEST_CASE("agent memory request equals its limit, sized from the fleet bench, an
     // CFS throttling delays probes and inflates the latencies the agent reports.
     CHECK_FALSE(at(c.node, {"resources", "limits", "cpu"}).IsDefined());
     const bool sidecar = child(c.pod->spec, "containers").size() > 1;
-    // docs/BENCHMARKS.md: 14.5 MiB RSS with one target, 58 MiB with 1,000.
-    CHECK(mebibytes(limit) >= (sidecar ? 14.5 * 1.5 : 58.0 * 1.5));
+    // docs/BENCHMARKS.md: 14.5 MiB RSS with one target; 1,000 peak at 153.2 MiB while
+    // scrapes render (2026-12-02).
+    CHECK(mebibytes(limit) >= (sidecar ? 14.5 * 1.5 : 153.2 * 1.25));
   }
 }
 
