@@ -38,11 +38,13 @@ double to_ms(const std::string& value, const std::string& unit) {
   return v;
 }
 
-Wrk run_wrk(int port, const std::string& path, int seconds) {
-  const auto r =
-      pgv::testing::run_capture({"wrk", "-t2", "-c4", "-d" + std::to_string(seconds) + "s",
-                                 "--latency", "http://127.0.0.1:" + std::to_string(port) + path},
-                                {});
+// `gzip`: each request asks for Accept-Encoding: gzip, as Prometheus does.
+Wrk run_wrk(int port, const std::string& path, int seconds, bool gzip = false) {
+  std::vector<std::string> argv = {"wrk", "-t2", "-c4", "-d" + std::to_string(seconds) + "s",
+                                   "--latency"};
+  if (gzip) argv.insert(argv.end(), {"-H", "Accept-Encoding: gzip"});
+  argv.push_back("http://127.0.0.1:" + std::to_string(port) + path);
+  const auto r = pgv::testing::run_capture(argv, {});
   Wrk w;
   std::smatch m;
   if (std::regex_search(r.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
@@ -217,6 +219,8 @@ int main(int argc, char** argv) {
   ex0 = proc_usage(exporter.pid());
   const Wrk ex_wrk = run_wrk(exporter_port, "/metrics", wrk_seconds);
   ex1 = proc_usage(exporter.pid());
+  const Wrk pv_gzip = run_wrk(agent.port(), "/metrics", wrk_seconds, true);
+  const Wrk ex_gzip = run_wrk(exporter_port, "/metrics", wrk_seconds, true);
   const Wrk pv_health = run_wrk(agent.port(), "/healthz", wrk_seconds);
   const double pv_load_cpu = (pv1.cpu_seconds - pv0.cpu_seconds) / wrk_seconds * 100;
   const double ex_load_cpu = (ex1.cpu_seconds - ex0.cpu_seconds) / wrk_seconds * 100;
@@ -265,6 +269,10 @@ int main(int argc, char** argv) {
       ratio(ex_wrk.p50_ms, pv_wrk.p50_ms));
   row("/metrics latency p99 under wrk (ms)", fmt("%.3f", pv_wrk.p99_ms), fmt("%.3f", ex_wrk.p99_ms),
       ratio(ex_wrk.p99_ms, pv_wrk.p99_ms));
+  row("/metrics gzip-encoded under wrk (req/s)", fmt("%.0f", pv_gzip.rps), fmt("%.0f", ex_gzip.rps),
+      ratio(pv_gzip.rps, ex_gzip.rps));
+  row("/metrics gzip-encoded latency p99 (ms)", fmt("%.3f", pv_gzip.p99_ms),
+      fmt("%.3f", ex_gzip.p99_ms), ratio(ex_gzip.p99_ms, pv_gzip.p99_ms));
   row("/healthz under wrk: req/s, p99 (ms)",
       fmt("%.0f", pv_health.rps) + ", " + fmt("%.3f", pv_health.p99_ms), "-", "-");
   row("/metrics single scrape, median (ms)", fmt("%.3f", median(pv_scrape_ms)),
@@ -300,8 +308,9 @@ int main(int argc, char** argv) {
   std::printf("\nsamples: %zu raw round trips, %zu probe results, %d scrapes each, wrk %d s\n",
               raw_us.size(), probe_us.size(), scrapes, wrk_seconds);
   // A run that could not measure something fails, so the CI smoke run means something.
-  const bool complete = pv_wrk.rps > 0 && ex_wrk.rps > 0 && pv_health.rps > 0 &&
-                        !probe_us.empty() && !paced_us.empty() && pv_down_s >= 0;
+  const bool complete = pv_wrk.rps > 0 && ex_wrk.rps > 0 && pv_gzip.rps > 0 && ex_gzip.rps > 0 &&
+                        pv_health.rps > 0 && !probe_us.empty() && !paced_us.empty() &&
+                        pv_down_s >= 0;
   if (!complete) std::fprintf(stderr, "compare: some measurements are missing (see the table)\n");
   return complete ? 0 : 1;
 }

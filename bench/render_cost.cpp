@@ -104,6 +104,12 @@ int main(int argc, char** argv) {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count());
       size = text->size();
+      const bool gzip_magic = size > 2 && static_cast<unsigned char>((*text)[0]) == 0x1f &&
+                              static_cast<unsigned char>((*text)[1]) == 0x8b;
+      if (size == 0 || gzip_magic != (encoding == telemetry::Metrics::Encoding::gzip)) {
+        std::fprintf(stderr, "render_cost: rendering %d gave a wrong body\n", r);
+        return 1;
+      }
       heap_peak = std::max(heap_peak, heap_in_use() - heap_series);
     }
     std::printf("%-8s p50 %7.1f ms  min %7.1f ms  size %6.2f MiB  heap after render +%.1f MiB\n",
@@ -127,5 +133,17 @@ int main(int argc, char** argv) {
   const double some = time_removal(tenth);
   std::printf("removing 1 target of %d: %.2f ms, then %zu more: %.1f ms\n", targets, one, tenth,
               some);
+  // What is left renders exactly the targets left: none of the removed ones' series stay.
+  const std::string left = metrics.serialize();  // not the 100 ms cache
+  std::size_t up_lines = 0;
+  for (std::size_t at = left.find("\npgvitals_up{"); at != std::string::npos;
+       at = left.find("\npgvitals_up{", at + 1)) {
+    ++up_lines;
+  }
+  if (up_lines != all.size()) {
+    std::fprintf(stderr, "render_cost: %zu targets left, %zu pgvitals_up series\n", all.size(),
+                 up_lines);
+    return 1;
+  }
   return 0;
 }

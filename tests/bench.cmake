@@ -1,4 +1,4 @@
-# Smoke runs of the benchmarks (bench/compare --quick, bench/fleet --quick,
+# Smoke runs of the benchmarks (bench/compare --quick, bench/fleet --quick, render_cost,
 # bench/replication_cost --quick): they must start everything, measure and print their
 # table; each exits non-zero when a measurement is missing (a tool never answered, no
 # samples, a statement not seen in pg_stat_statements). No figure is asserted here; the real
@@ -13,3 +13,5 @@ set_tests_properties(bench_replication_cost_smoke PROPERTIES LABELS bench RUN_SE
                      TIMEOUT 600)
 add_test(NAME bench_pooler_cost_smoke COMMAND pooler_cost --quick)
 set_tests_properties(bench_pooler_cost_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE TIMEOUT 600)
+add_test(NAME bench_render_cost_smoke COMMAND render_cost --targets 50 --runs 2)
+set_tests_properties(bench_render_cost_smoke PROPERTIES LABELS bench RUN_SERIAL TRUE TIMEOUT 120)
