@@ -100,10 +100,11 @@ TEST_CASE("under systemd the agent reports READY, pings the watchdog and reports
   CHECK(ready.back().find("STATUS=watching 1 target(s)") != std::string::npos);
   // READY comes once the listener is bound: HTTP answers at once.
   CHECK(agent.get("/livez").status == 200);
-  // A quarter of WATCHDOG_USEC apart: about 10 in a second; at least 5 under load.
-  const int pings = sock.count("WATCHDOG=1", 1000ms);
+  // A quarter of WATCHDOG_USEC apart: about 20 in 2 s; at least 5 under load (an ASan run
+  // beside the suite once counted 3 in a 1 s window).
+  const int pings = sock.count("WATCHDOG=1", 2000ms);
   CHECK(pings >= 5);
-  CHECK(pings <= 15);
+  CHECK(pings <= 30);
 
   agent.signal(SIGHUP);
   const auto reload = sock.until("READY=1", 5s);
