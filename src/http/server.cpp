@@ -226,10 +226,9 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
           co_await read_head(stream, buffer, limits.max_request_bytes, deadline, request);
       if (parsed.status == ParseStatus::incomplete) co_return;  // closed between requests
       mark(worker, id, true);
-      const Deadline write_deadline = Clock::now() + limits.write_timeout;
       const std::optional<Response> refused = refusal(parsed, request, limits);
       if (refused) {
-        co_await send(stream, *refused, false, false, write_deadline);
+        co_await send(stream, *refused, false, false, Clock::now() + limits.write_timeout);
         co_return;
       }
       buffer.erase(0, parsed.consumed);
@@ -237,6 +236,9 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
       if (!whole) co_return;
 
       const Response response = answer(request);
+      // From when the answer is ready: write_timeout bounds a client that does not read, and
+      // a long rendering (a fleet's /metrics on a loaded machine took 7 s) must not use it up.
+      const Deadline write_deadline = Clock::now() + limits.write_timeout;
       const bool keep_alive = request.keep_alive && served + 1 < kMaxRequestsPerConnection;
       co_await send(stream, response, keep_alive, request.method == "HEAD", write_deadline);
       if (!keep_alive) co_return;
