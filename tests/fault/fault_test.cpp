@@ -322,9 +322,11 @@ TEST_CASE("fault: many stop and start cycles leave no fd or memory growth",
   const auto t0 = SteadyClock::now();
   for (int i = 0; i < 8; ++i) {
     cluster.stop(i % 2 == 0 ? StopMode::fast : StopMode::immediate);
-    REQUIRE(rig.agent.wait_for_status("/healthz", 503, 3s));
+    // Generous deadlines: under ASan on a loaded CI machine one recovery was not seen within 4 s,
+    // and this case is about what the cycles leave behind, not how fast each is seen.
+    REQUIRE(rig.agent.wait_for_status("/healthz", 503, 10s));
     cluster.start();
-    REQUIRE(rig.agent.wait_for_status("/healthz", 200, 4s));
+    REQUIRE(rig.agent.wait_for_status("/healthz", 200, 10s));
   }
   FaultReport report("8 stop/start cycles");
   check_always_answered(*rig.watcher, t0, report);

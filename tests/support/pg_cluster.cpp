@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -351,12 +352,14 @@ void PgCluster::spawn() {
 void PgCluster::start() {
   if (pid_ > 0) return;
   for (int attempt = 0;; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = free_port();
+    // A restart keeps its port: the agent under test holds a DSN naming it, and a server
+    // that came back elsewhere would look like an outage that never ends.
+    if (port_ == 0 || (attempt > 0 && !initialised_)) port_ = free_port();
     spawn();
     try {
       wait_ready();
       break;
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       // Most likely another test grabbed the port between our probe and the bind.
       if (pid_ > 0) {
         ::kill(pid_, SIGQUIT);
@@ -364,6 +367,9 @@ void PgCluster::start() {
         pid_ = -1;
       }
       if (attempt >= 4) throw;
+      std::cerr << "postgres start attempt " << attempt + 1 << " on port " << port_
+                << " failed, retrying: " << e.what() << "\n";
+      if (initialised_) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   }
   if (!initialised_) {
