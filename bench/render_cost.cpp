@@ -14,48 +14,12 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "fleet_series.hpp"
 #include "telemetry/metrics.hpp"
-#include "telemetry/target_metrics.hpp"
 
 using namespace pgv;
 
 namespace {
-
-const std::vector<std::string> kProbes = {"connectivity", "new_connection", "lifecycle", "settings",
-                                          "activity"};
-
-// One target's series with values a healthy target has after a few cycles.
-void fill(telemetry::TargetMetrics& t, int i) {
-  t.up().Set(1);
-  for (const auto& probe : kProbes) {
-    for (int k = 0; k < 20; ++k) t.probe_duration(probe).Observe(0.0003 * (k + 1) + i * 1e-7);
-    t.probe_last_success(probe).Set(1.7e9 + i);
-  }
-  for (const char* phase : {"dns", "tcp", "tls", "startup", "auth"}) {
-    t.connect_phase(phase).Set(0.0001 * (i % 7 + 1));
-  }
-  for (int k = 0; k < 5; ++k) t.connect_duration().Observe(0.002 + k * 1e-4);
-  pool::PoolStats pool;
-  pool.idle = 1;
-  pool.in_use = 1;
-  pool.max = 2;
-  pool.opened_total = 3;
-  t.set_pool(pool);
-  t.set_server(100, 3, false, 150000);
-  probes::ActivityDigest activity;
-  activity.client_backends = 12 + i % 5;
-  activity.by_state = {{"active", 2}, {"idle", 9}, {"idle in transaction", 1}};
-  activity.top_applications = {{"billing-worker", 6}, {"api", 5}, {"psql", 1}};
-  activity.waiting_by_event_type = {{"Client", 3}, {"Lock", 1}};
-  activity.oldest_transaction_seconds = 3.5;
-  activity.oldest_idle_in_transaction_seconds = 1.25;
-  activity.longest_query_seconds = 0.5;
-  activity.max_connections = 100;
-  activity.reserved_connections = 3;
-  t.set_activity(activity);
-  for (int k = 0; k < 5; ++k) t.schedule_lag().Observe(0.0001 * k);
-  t.last_cycle().Set(1.7e9 + i);
-}
 
 long heap_in_use() {
   const struct mallinfo2 m = ::mallinfo2();
@@ -79,13 +43,7 @@ int main(int argc, char** argv) {
   }
   const long heap_empty = heap_in_use();
   telemetry::Metrics metrics;
-  std::vector<std::unique_ptr<telemetry::TargetMetrics>> all;
-  for (int i = 0; i < targets; ++i) {
-    all.push_back(std::make_unique<telemetry::TargetMetrics>(
-        metrics, "target-" + std::to_string(i),
-        std::map<std::string, std::string>{{"env", "bench"}}, true, kProbes));
-    fill(*all.back(), i);
-  }
+  auto all = testing::make_fleet(metrics, targets);
   const long heap_series = heap_in_use();
   std::printf("%d targets: series hold %.1f MiB of heap (%.1f KiB per target)\n", targets,
               (heap_series - heap_empty) / 1048576.0,

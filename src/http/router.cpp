@@ -36,23 +36,23 @@ std::set<std::string> excludes(const Request& req) {
 
 // Every route the agent serves; a new endpoint is one row.
 const Router::Route Router::kRoutes[] = {
-    {"/livez", false, AuthClass::health, &Router::livez},
-    {"/healthz", false, AuthClass::health, &Router::healthz},
-    {"/healthz/", true, AuthClass::health, &Router::healthz},
-    {"/readyz", false, AuthClass::health, &Router::readyz},
-    {"/readyz/", true, AuthClass::health, &Router::readyz},
-    {"/primary", false, AuthClass::health, &Router::primary},
-    {"/replica", false, AuthClass::health, &Router::replica},
-    {"/read-only", false, AuthClass::health, &Router::read_only},
-    {"/metrics", false, AuthClass::protected_path, &Router::metrics},
-    {"/debug/failures", false, AuthClass::protected_path, &Router::failures},
-    {"/debug/activity", false, AuthClass::protected_path, &Router::activity},
-    {"/debug/status", false, AuthClass::protected_path, &Router::status},
-    {"/debug/history", false, AuthClass::protected_path, &Router::history},
-    {"/debug/incidents", false, AuthClass::protected_path, &Router::incident_list},
-    {"/debug/incidents/", true, AuthClass::protected_path, &Router::incident},
-    {"/assets/", true, AuthClass::protected_path, &Router::asset},
-    {"/", false, AuthClass::protected_path, &Router::status_page},
+    {"/livez", false, AuthClass::health, false, &Router::livez},
+    {"/healthz", false, AuthClass::health, false, &Router::healthz},
+    {"/healthz/", true, AuthClass::health, false, &Router::healthz},
+    {"/readyz", false, AuthClass::health, false, &Router::readyz},
+    {"/readyz/", true, AuthClass::health, false, &Router::readyz},
+    {"/primary", false, AuthClass::health, false, &Router::primary},
+    {"/replica", false, AuthClass::health, false, &Router::replica},
+    {"/read-only", false, AuthClass::health, false, &Router::read_only},
+    {"/metrics", false, AuthClass::protected_path, true, &Router::metrics},
+    {"/debug/failures", false, AuthClass::protected_path, true, &Router::failures},
+    {"/debug/activity", false, AuthClass::protected_path, true, &Router::activity},
+    {"/debug/status", false, AuthClass::protected_path, true, &Router::status},
+    {"/debug/history", false, AuthClass::protected_path, true, &Router::history},
+    {"/debug/incidents", false, AuthClass::protected_path, true, &Router::incident_list},
+    {"/debug/incidents/", true, AuthClass::protected_path, true, &Router::incident},
+    {"/assets/", true, AuthClass::protected_path, false, &Router::asset},
+    {"/", false, AuthClass::protected_path, true, &Router::status_page},
 };
 
 const Router::Route* Router::match(const std::string& path, std::string& segment) {
@@ -70,6 +70,12 @@ const Router::Route* Router::match(const std::string& path, std::string& segment
     return &route;
   }
   return nullptr;
+}
+
+bool Router::heavy(const Request& req) const {
+  std::string segment;
+  const Route* route = match(req.path, segment);
+  return route != nullptr && route->heavy;
 }
 
 bool Router::allowed(AuthClass auth, const Request& req) const {

@@ -30,6 +30,9 @@ class Router {
       : telemetry_(telemetry), auth_(std::move(auth)), incidents_(incidents) {}
 
   Response handle(const Request& request) const;
+  // Whether the answer may take long enough (a fleet's /metrics, the status JSON) to be
+  // computed off the event loop; health and role answers never are, and stay on it.
+  bool heavy(const Request& request) const;
 
  private:
   // `segment` is the path segment a prefix route matched ("primary" in /healthz/primary),
@@ -39,6 +42,7 @@ class Router {
     std::string_view path;  // exact path, or a prefix ending in '/' when `segment`
     bool segment;           // prefix plus exactly one non-empty segment (not "." or "..")
     AuthClass auth;
+    bool heavy;  // see heavy()
     Handler handler;
   };
   static const Route kRoutes[];

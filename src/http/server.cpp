@@ -20,6 +20,22 @@ namespace {
 
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr int kListenBacklog = 65535;
+// Heavy answers waiting for the offload thread, beyond which a request is refused with a
+// 503: scrapes arriving during a rendering share its result through the render cache, so
+// a queue this long is a flood, not a fleet.
+constexpr std::size_t kMaxQueuedHeavy = 64;
+// The longest a heavy answer is waited for; past any scrape timeout, so it only bounds a
+// rendering that has gone wrong.
+constexpr auto kHeavyDeadline = std::chrono::seconds(60);
+
+Response unavailable(std::string body) {
+  Response r;
+  r.status = 503;
+  r.body = std::move(body);
+  r.headers.emplace_back("Retry-After", "1");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
 
 int open_listener(const std::string& host, int port, int* bound_port) {
   addrinfo hints{};
@@ -91,6 +107,7 @@ void HttpServer::start() {
     }
   }
   per_worker_cap_ = static_cast<std::size_t>(std::max(1, (cap + threads - 1) / threads));
+  offload_ = std::make_unique<Offload>(kMaxQueuedHeavy);
   int port = config_.listen.port;
   for (int i = 0; i < threads; ++i) {
     auto worker = std::make_unique<Worker>();
@@ -118,6 +135,10 @@ void HttpServer::stop() {
     w->listen_fd = -1;
   }
   workers_.clear();
+  // After the loops: no connection waits for a job any more, and the running one (which
+  // reads telemetry, owned by the caller) ends before this returns.
+  if (offload_) offload_->stop();
+  offload_.reset();
 }
 
 async::Task<void> HttpServer::accept_loop(Worker& worker) {
@@ -148,10 +169,11 @@ async::Task<void> HttpServer::accept_loop(Worker& worker) {
 
 bool HttpServer::evict(Worker& worker) {
   // First the connection that has waited longest without sending a complete request: an
-  // idle or dribbling client. When every one is busy, the one that has been writing its
-  // answer longest: handlers never wait, so a busy connection that lasts is a client that
-  // does not read (pipelining /metrics into a closed window), and without this such
-  // clients would hold every slot until write_timeout and turn away each health probe.
+  // idle or dribbling client. When every one is busy, the one busy longest (since its
+  // request head, or since its heavy answer was ready): one that lasts is a client that
+  // does not read (pipelining /metrics into a closed window) or a scrape queued behind a
+  // rendering, and without this such clients would hold every slot until write_timeout
+  // and turn away each health probe.
   auto idle = worker.connections.end();
   auto busy = worker.connections.end();
   for (auto it = worker.connections.begin(); it != worker.connections.end(); ++it) {
@@ -210,6 +232,18 @@ Response HttpServer::answer(const Request& request) const {
   }
 }
 
+async::Task<std::optional<Response>> HttpServer::answer_off_loop(const Request& request) {
+  const std::shared_ptr<OffloadJob> job =
+      offload_->submit([this, request] { return answer(request); });
+  if (!job) co_return unavailable("busy: too many answers waiting to be rendered\n");
+  const async::Outcome outcome =
+      co_await async::wait_io(job->fd(), async::Interest::read, Clock::now() + kHeavyDeadline);
+  if (outcome == async::Outcome::ready && job->done()) co_return job->take();
+  job->abandon();
+  if (outcome == async::Outcome::cancelled) co_return std::nullopt;
+  co_return unavailable("rendering took too long\n");
+}
+
 async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
   const config::HttpLimits& limits = config_.http;
   try {
@@ -235,7 +269,15 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
       const bool whole = co_await drop_body(stream, buffer, request.content_length, deadline);
       if (!whole) co_return;
 
-      const Response response = answer(request);
+      std::optional<Response> answered;
+      if (router_.heavy(request)) {
+        answered = co_await answer_off_loop(request);
+        if (!answered) co_return;
+        mark(worker, id, true);  // from here on, busy writing (see evict)
+      } else {
+        answered = answer(request);
+      }
+      const Response& response = *answered;
       // From when the answer is ready: write_timeout bounds a client that does not read, and
       // a long rendering (a fleet's /metrics on a loaded machine took 7 s) must not use it up.
       const Deadline write_deadline = Clock::now() + limits.write_timeout;

@@ -3,12 +3,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "async/event_loop.hpp"
 #include "config/agent_config.hpp"
+#include "http/offload.hpp"
 #include "http/router.hpp"
 #include "http/stream.hpp"
 #include "telemetry/telemetry.hpp"
@@ -21,7 +23,9 @@ namespace pgv::http {
 // write_timeout, an idle keep-alive within keep_alive_timeout) and the number of
 // connections is capped, the longest-waiting idle one (or, when none is idle, the one
 // stuck longest writing to a client that does not read) making room for a new one, so
-// idle sockets and slow clients cannot keep a health check waiting. It reads only telemetry.
+// idle sockets and slow clients cannot keep a health check waiting. Heavy answers (/metrics,
+// the status page) are computed on a thread of their own, so neither can a fleet's
+// rendering. It reads only telemetry.
 class HttpServer {
  public:
   HttpServer(const config::AgentConfig& config, telemetry::Telemetry& telemetry,
@@ -62,10 +66,14 @@ class HttpServer {
   static void mark(Worker& worker, std::uint64_t id, bool busy);
   // The router's answer, or a 500 when a handler throws.
   Response answer(const Request& request) const;
+  // The same, computed on offload_ when the route is heavy: the loop keeps serving health
+  // checks meanwhile. Empty when the connection was dropped while it waited.
+  async::Task<std::optional<Response>> answer_off_loop(const Request& request);
 
   const config::AgentConfig config_;
   const Router router_;
   std::unique_ptr<TlsContext> tls_;
+  std::unique_ptr<Offload> offload_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::size_t per_worker_cap_ = 0;
   int port_ = 0;

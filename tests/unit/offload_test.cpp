@@ -1,0 +1,191 @@
+// Heavy answers off the event loop: the offload thread itself, and an HTTP server that
+// keeps answering /livez while a fleet's /metrics renders.
+#include "http/offload.hpp"
+
+#include <httplib.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "fleet_series.hpp"
+#include "http/server.hpp"
+#include "telemetry/telemetry.hpp"
+
+using namespace pgv;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+bool readable_within(int fd, std::chrono::milliseconds limit) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(limit.count())) == 1;
+}
+
+http::Response answer_with(int status) {
+  http::Response r;
+  r.status = status;
+  return r;
+}
+
+double ms_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("an offloaded job turns its descriptor readable once its answer is stored", "[offload]") {
+  http::Offload offload(4);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  const auto job = offload.submit([gate] {
+    gate.wait();
+    return answer_with(201);
+  });
+  REQUIRE(job);
+  CHECK_FALSE(readable_within(job->fd(), 50ms));
+  CHECK_FALSE(job->done());
+  release.set_value();
+  REQUIRE(readable_within(job->fd(), 5000ms));
+  REQUIRE(job->done());
+  CHECK(job->take().status == 201);
+}
+
+TEST_CASE("the offload queue is bounded, and abandoned jobs are released without working",
+          "[offload]") {
+  http::Offload offload(2);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::atomic<int> worked{0};
+  auto work = [&, gate] {
+    gate.wait();
+    ++worked;
+    return answer_with(200);
+  };
+  const auto running = offload.submit(work);
+  REQUIRE(running);
+  // The first job may not have left the queue yet: fill it until it refuses.
+  std::vector<std::shared_ptr<http::OffloadJob>> queued;
+  for (int i = 0; i < 3; ++i) {
+    if (auto job = offload.submit(work)) queued.push_back(job);
+  }
+  CHECK(queued.size() >= 1);
+  CHECK(queued.size() <= 2);
+  CHECK_FALSE(offload.submit(work));
+  for (auto& job : queued) job->abandon();
+  release.set_value();
+  for (auto& job : queued) {
+    REQUIRE(readable_within(job->fd(), 5000ms));
+    CHECK(job->done());
+  }
+  REQUIRE(readable_within(running->fd(), 5000ms));
+  CHECK(worked.load() == 1);  // only the job nobody abandoned
+}
+
+TEST_CASE("a job that throws is a 500, and stop() releases what is queued", "[offload]") {
+  http::Offload offload(8);
+  const auto failing =
+      offload.submit([]() -> http::Response { throw std::runtime_error("rendering broke"); });
+  REQUIRE(failing);
+  REQUIRE(readable_within(failing->fd(), 5000ms));
+  CHECK(failing->take().status == 500);
+
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  const auto running = offload.submit([gate] {
+    gate.wait();
+    return answer_with(200);
+  });
+  const auto queued = offload.submit([] { return answer_with(200); });
+  REQUIRE(running);
+  REQUIRE(queued);
+  std::thread stopper([&] { offload.stop(); });
+  release.set_value();
+  stopper.join();
+  CHECK(running->done());
+  CHECK(queued->done());
+  CHECK(readable_within(queued->fd(), 0ms));
+  CHECK_FALSE(offload.submit([] { return answer_with(200); }));
+}
+
+// The first promise at fleet scale: with one HTTP thread (the default), a /metrics of
+// thousands of targets used to render on the loop, and /livez sent meanwhile waited for the
+// whole rendering (35 s once, on a loaded machine, where Kubernetes gives it 2).
+TEST_CASE("/livez answers while a fleet's /metrics renders", "[offload][http]") {
+  telemetry::Telemetry telemetry;
+  const auto fleet = testing::make_fleet(telemetry.metrics, 2000);
+  config::AgentConfig config;
+  config.listen.host = "127.0.0.1";
+  config.listen.port = 0;
+  config.http.threads = 1;
+  config.http.write_timeout = std::chrono::milliseconds(60000);
+  http::HttpServer server(config, telemetry);
+  server.start();
+
+  httplib::Client scraper("127.0.0.1", server.port());
+  scraper.set_read_timeout(120, 0);
+  httplib::Client prober("127.0.0.1", server.port());
+  prober.set_read_timeout(120, 0);
+  // A connection per probe, as the kubelet makes them.
+  prober.set_keep_alive(false);
+
+  // Several rounds: each is one plain /metrics (large renderings are not cached between
+  // scrapes) with /livez sent every 5 ms until it is answered.
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<bool> scraped{false};
+    const auto start = SteadyClock::now();
+    auto scrape = std::async(std::launch::async, [&] {
+      const auto res = scraper.Get("/metrics");
+      scraped = true;
+      return res ? res->body.size() : std::size_t{0};
+    });
+    std::vector<double> livez_ms;
+    while (!scraped.load()) {
+      const auto sent = SteadyClock::now();
+      const auto res = prober.Get("/livez");
+      REQUIRE(res);
+      CHECK(res->status == 200);
+      livez_ms.push_back(ms_since(sent));
+      std::this_thread::sleep_for(5ms);  // pacing, not synchronisation
+    }
+    const std::size_t body = scrape.get();
+    const double scrape_ms = ms_since(start);
+    const double worst = *std::max_element(livez_ms.begin(), livez_ms.end());
+    INFO("round " << round << ": /metrics " << body << " bytes in " << scrape_ms << " ms; "
+                  << livez_ms.size() << " /livez answers, the slowest in " << worst << " ms");
+    REQUIRE(body > 10'000'000);
+    // Only a rendering long enough to be seen tells the two designs apart.
+    REQUIRE(scrape_ms > 150);
+    CHECK(livez_ms.size() >= 5);
+    CHECK(worst < scrape_ms / 4);
+  }
+  server.stop();
+}
+
+TEST_CASE("stopping the server while a rendering is in flight", "[offload][http]") {
+  telemetry::Telemetry telemetry;
+  const auto fleet = testing::make_fleet(telemetry.metrics, 500);
+  config::AgentConfig config;
+  config.listen.host = "127.0.0.1";
+  config.listen.port = 0;
+  auto server = std::make_unique<http::HttpServer>(config, telemetry);
+  server->start();
+  httplib::Client scraper("127.0.0.1", server->port());
+  scraper.set_read_timeout(30, 0);
+  auto scrape = std::async(std::launch::async, [&] { return scraper.Get("/metrics"); });
+  // Whether the request was read or not when the server stops, the client gets an answer
+  // or a closed connection, and the server's threads all end.
+  std::this_thread::sleep_for(20ms);
+  server->stop();
+  server.reset();
+  const auto res = scrape.get();
+  if (res) CHECK((res->status == 200 || res->status == 503));
+}
