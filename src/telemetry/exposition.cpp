@@ -1,8 +1,5 @@
 // The exposition: /metrics text, rendered one family at a time and shared between scrapes.
 #include <malloc.h>
-#include <prometheus/text_serializer.h>
-
-#include <sstream>
 
 #include "telemetry/gzip.hpp"
 #include "telemetry/metrics.hpp"
@@ -17,22 +14,12 @@ void Metrics::expire_stale() const {
   for (TargetMetrics* target : expiring_) target->expire(now);
 }
 
-void Metrics::render(const std::function<void(std::string_view)>& sink) const {
+void Metrics::render(const TextWriter::Sink& sink) const {
   expire_stale();
-  // One family at a time: with a thousand targets every family collected at once,
-  // its text in a growing stream and the final copy out of it cost several times the
-  // text's own size at every scrape.
-  const prometheus::TextSerializer serializer;
-  std::ostringstream chunk;
-  auto append = [&](const std::vector<prometheus::MetricFamily>& families) {
-    chunk.str(std::string());
-    serializer.Serialize(chunk, families);
-    sink(chunk.view());
-  };
-  for (const prometheus::Collectable* family : families_) append(family->Collect());
-  std::vector<prometheus::MetricFamily> process;
-  collect_process_metrics(process);
-  append(process);
+  TextWriter out(sink);
+  for (const auto& family : families_) family->render(out);
+  write_process_metrics(out);
+  out.flush();
 }
 
 std::string Metrics::serialize() const {
@@ -41,16 +28,6 @@ std::string Metrics::serialize() const {
   render([&](std::string_view chunk) { out += chunk; });
   size_hint_.store(out.size() + out.size() / 16 + 4096, std::memory_order_relaxed);
   return out;
-}
-
-std::string Metrics::serialize_whole() const {
-  expire_stale();
-  std::vector<prometheus::MetricFamily> families;
-  for (const prometheus::Collectable* family : families_) {
-    for (auto& f : family->Collect()) families.push_back(std::move(f));
-  }
-  collect_process_metrics(families);
-  return prometheus::TextSerializer().Serialize(families);
 }
 
 std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const {

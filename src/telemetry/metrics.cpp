@@ -17,8 +17,7 @@ template <class T>
 Family<T>& Metrics::family(const char* name, const char* help) {
   auto family = std::make_unique<Family<T>>(name, help);
   Family<T>& ref = *family;
-  families_.push_back(&ref);
-  owned_.push_back(std::move(family));
+  families_.push_back(std::move(family));
   return ref;
 }
 

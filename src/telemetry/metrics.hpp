@@ -47,17 +47,13 @@ class Metrics {
   // Declared first: every family below is made, owned and listed in families_ in that
   // order, during construction.
  private:
-  std::vector<std::unique_ptr<prometheus::Collectable>> owned_;
-  std::vector<const prometheus::Collectable*> families_;
+  std::vector<std::unique_ptr<FamilyBase>> families_;
   template <class T>
   Family<T>& family(const char* name, const char* help);
 
  public:
   // The Prometheus text exposition (0.0.4) of everything, process metrics included.
   std::string serialize() const;
-  // The same text from one Collect() of every family at once, the slow way; tests compare
-  // the two.
-  std::string serialize_whole() const;
   // The same text, rendered at most once per kRenderEvery and shared by the scrapes in
   // between: probes change the values once per interval, so rendering for every one of
   // many concurrent scrapers (several Prometheus replicas, a dashboard, a load test)
@@ -155,8 +151,8 @@ class Metrics {
 
  private:
   void expire_stale() const;
-  // Every family's text in order, one family at a time, to `sink`.
-  void render(const std::function<void(std::string_view)>& sink) const;
+  // Every family's text in order, to `sink` in chunks of about 64 KiB.
+  void render(const TextWriter::Sink& sink) const;
 
   struct RenderCache {
     std::shared_ptr<const std::string> kept;

@@ -11,20 +11,9 @@
 namespace pgv::telemetry {
 namespace {
 
-prometheus::MetricFamily family(const char* name, const char* help, prometheus::MetricType type,
-                                double value) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(m);
-  return f;
+void write(TextWriter& out, const char* name, const char* help, const char* type, double value) {
+  out.head(name, help, type);
+  out.sample(name, "", "", "", value);
 }
 
 int count_open_fds() {
@@ -55,7 +44,7 @@ double boot_time() {
 
 }  // namespace
 
-void collect_process_metrics(std::vector<prometheus::MetricFamily>& out) {
+void write_process_metrics(TextWriter& out) {
   std::ifstream stat_file("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
   const auto close = stat.rfind(')');
@@ -77,23 +66,17 @@ void collect_process_metrics(std::vector<prometheus::MetricFamily>& out) {
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
 
-  using prometheus::MetricType;
-  out.push_back(family("process_cpu_seconds_total",
-                       "Total user and system CPU time spent in seconds.", MetricType::Counter,
-                       (utime + stime) / ticks));
-  out.push_back(family("process_resident_memory_bytes", "Resident memory size in bytes.",
-                       MetricType::Gauge, rss * page));
-  out.push_back(family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                       MetricType::Gauge, vsize));
-  out.push_back(family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
-                       count_open_fds()));
-  out.push_back(family("process_max_fds", "Maximum number of open file descriptors.",
-                       MetricType::Gauge, static_cast<double>(nofile.rlim_cur)));
-  out.push_back(family("process_start_time_seconds",
-                       "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
-                       boot_time() + start / ticks));
-  out.push_back(family("process_threads", "Number of OS threads in the process.", MetricType::Gauge,
-                       threads));
+  write(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+        "counter", (utime + stime) / ticks);
+  write(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+        rss * page);
+  write(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", vsize);
+  write(out, "process_open_fds", "Number of open file descriptors.", "gauge", count_open_fds());
+  write(out, "process_max_fds", "Maximum number of open file descriptors.", "gauge",
+        static_cast<double>(nofile.rlim_cur));
+  write(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+        "gauge", boot_time() + start / ticks);
+  write(out, "process_threads", "Number of OS threads in the process.", "gauge", threads);
 }
 
 }  // namespace pgv::telemetry

@@ -1,14 +1,12 @@
 #pragma once
 
-#include <prometheus/metric_family.h>
-
-#include <vector>
+#include "telemetry/text_writer.hpp"
 
 namespace pgv::telemetry {
 
-// Appends the standard process_* families (Prometheus client convention), read from
+// Writes the standard process_* families (Prometheus client convention), read from
 // /proc at scrape time: CPU seconds, resident and virtual memory, open and max fds,
 // start time, threads.
-void collect_process_metrics(std::vector<prometheus::MetricFamily>& out);
+void write_process_metrics(TextWriter& out);
 
 }  // namespace pgv::telemetry

@@ -158,7 +158,6 @@ TEST_CASE("activity gauges go with clear_activity and come back with the next re
   CHECK(activity_present(m.serialize()) == 0);
   t.set_activity(digest());
   CHECK(activity_present(m.serialize()) == kAll);
-  CHECK(activity_present(m.serialize_whole()) == kAll);
 }
 
 TEST_CASE("activity gauges expire at the first rendering after their validity",

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -197,26 +198,65 @@ TEST_CASE("exposition is rendered at most once per kRenderEvery and then refresh
   CHECK(latest->find("pgvitals_up{target=\"cached\"} 1") == std::string::npos);
 }
 
-TEST_CASE("family-by-family rendering equals the registry's own", "[metrics]") {
+// The text the agent wrote through prometheus-cpp's TextSerializer until 2026-12-02, line for
+// line (captured from it): dashboards, alert rules and recording rules read these numbers,
+// label orders and bucket bounds, so the writer that replaced it must not change them.
+TEST_CASE("the exposition is written as prometheus-cpp's serializer wrote it", "[metrics]") {
   Metrics metrics;
-  auto a = std::make_unique<TargetMetrics>(metrics, "a",
+  auto a = std::make_unique<TargetMetrics>(metrics, "target-0",
                                            std::map<std::string, std::string>{{"env", "prod"}});
-  auto b = std::make_unique<TargetMetrics>(metrics, "b", std::map<std::string, std::string>{});
-  a->up().Set(1);
-  b->up().Set(0);
-  // Process metrics are read from /proc at each call and may differ between the two; the
-  // registry orders families by metric type, the fast path by registration: the same
-  // lines, compared as sorted lists.
-  auto without_process = [](const std::string& text) {
-    std::vector<std::string> out;
-    for (const std::string& line : lines_of(text)) {
-      if (line.find("process_") == std::string::npos) out.push_back(line);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  const std::string fast = metrics.serialize();
-  CHECK(without_process(fast) == without_process(metrics.serialize_whole()));
-  CHECK(count_samples(fast, "pgvitals_up{") == 2);
-  CHECK(fast.find("process_resident_memory_bytes") != std::string::npos);
+  for (int k = 0; k < 5; ++k) a->connect_duration().Observe(0.002 + k * 1e-4);
+  a->probe_failures("connectivity", "sqlstate_57").Increment(3);
+  metrics.up.Add({{"target", "large"}}).Set(12345678901234567890.0);
+  metrics.up.Add({{"target", "small"}}).Set(5e-5);
+  metrics.up.Add({{"target", "big"}}).Set(1764693000.123);
+  metrics.up.Add({{"target", "inf"}}).Set(std::numeric_limits<double>::infinity());
+  metrics.server_connections_by_application.Add({{"target", "t\"q\\x\ny"}, {"application", "a b"}})
+      .Set(0.1 + 0.2);
+  const std::string text = metrics.serialize();
+  INFO(text);
+  const std::string histogram =
+      "# HELP pgvitals_connect_duration_seconds Time to open a new connection (TCP, TLS, "
+      "authentication).\n"
+      "# TYPE pgvitals_connect_duration_seconds histogram\n"
+      "pgvitals_connect_duration_seconds_count{target=\"target-0\"} 5\n"
+      "pgvitals_connect_duration_seconds_sum{target=\"target-0\"} 0.011\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"5e-05\"} 0\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.0001\"} 0\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.00025\"} 0\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.0005\"} 0\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.001\"} 0\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.0025\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.005\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.01\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.025\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.05\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.1\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.25\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"0.5\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"1\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"2.5\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"5\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"10\"} 5\n"
+      "pgvitals_connect_duration_seconds_bucket{target=\"target-0\",le=\"+Inf\"} 5\n";
+  CHECK(text.find(histogram) != std::string::npos);
+  for (const char* line : {
+           "pgvitals_probe_failures_total{probe=\"connectivity\",reason=\"sqlstate_57\","
+           "target=\"target-0\"} 3",
+           "pgvitals_up{target=\"large\"} 1.234567890123457e+19",
+           "pgvitals_up{target=\"small\"} 5e-05",
+           "pgvitals_up{target=\"big\"} 1764693000.123",
+           "pgvitals_up{target=\"inf\"} +Inf",
+           "pgvitals_server_connections_by_application{application=\"a b\","
+           "target=\"t\\\"q\\\\x\\ny\"} 0.3",
+           "pgvitals_target_info{env=\"prod\",required=\"true\",target=\"target-0\"} 1",
+       }) {
+    CHECK(count_samples(text, line) == 1);
+  }
+  // One head per family, each before its series; families without series have none.
+  const auto lines = lines_of(text);
+  CHECK(std::count(lines.begin(), lines.end(), "# TYPE pgvitals_up gauge") == 1);
+  CHECK(text.find("# TYPE pgvitals_up gauge") < text.find("pgvitals_up{"));
+  CHECK(text.find("pgvitals_pgbouncer_clients") == std::string::npos);
+  CHECK(text.find("process_resident_memory_bytes ") != std::string::npos);
 }
