@@ -27,6 +27,9 @@ class FamilyBase {
   virtual ~FamilyBase() = default;
   // The family's text, nothing for a family without series.
   virtual void render(TextWriter& out) const = 0;
+  // Remove() for a series whose type the caller no longer knows: a target keeps one
+  // (family, series) pair per series it made, 16 bytes, to remove them all when it goes.
+  virtual void remove_series(std::string_view target, const void* metric) = 0;
 };
 
 // One metric family of the exposition. prometheus-cpp keeps the values (its Gauge, Counter
@@ -71,6 +74,10 @@ class Family final : public FamilyBase {
       s.series.pop_back();
       return;
     }
+  }
+
+  void remove_series(std::string_view target, const void* metric) override {
+    Remove(target, static_cast<const T*>(metric));
   }
 
   void render(TextWriter& out) const override {

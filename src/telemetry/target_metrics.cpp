@@ -20,7 +20,7 @@ template <class T, class... Args>
 T& TargetMetrics::add(Family<T>& family, prometheus::Labels labels, Args&&... args) {
   labels.emplace("target", target_);
   T& metric = family.Add(labels, std::forward<Args>(args)...);
-  removers_.push_back([this, &family, &metric] { family.Remove(target_, &metric); });
+  made_.emplace_back(&family, &metric);
   return metric;
 }
 
@@ -86,7 +86,7 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
 TargetMetrics::~TargetMetrics() {
   metrics_.unwatch_expiry(this);
   std::lock_guard lock(mutex_);
-  for (auto& remove : removers_) remove();
+  for (const auto& [family, metric] : made_) family->remove_series(target_, metric);
   clear_activity_locked();
 }
 

@@ -81,7 +81,8 @@ class TargetMetrics final : public pool::PoolObserver {
   Metrics& metrics_;
   const std::string target_;
   std::mutex mutex_;  // guards the lazily grown caches, the tracked list, the activity series
-  std::vector<std::function<void()>> removers_;
+  // Every series made here, removed by the destructor.
+  std::vector<std::pair<FamilyBase*, const void*>> made_;
   std::map<std::string, prometheus::Histogram*> durations_;
   std::map<std::string, prometheus::Counter*> failures_;
   std::map<std::string, prometheus::Gauge*> last_success_;
@@ -106,7 +107,7 @@ class TargetMetrics final : public pool::PoolObserver {
   prometheus::Gauge* server_in_recovery_ = nullptr;
   prometheus::Gauge* server_version_ = nullptr;
   // Activity-derived ones: present only while the activity result is valid. Not in
-  // removers_: they come and go.
+  // made_: they come and go.
   prometheus::Gauge* server_saturation_ = nullptr;
   prometheus::Gauge* oldest_transaction_ = nullptr;
   prometheus::Gauge* oldest_idle_in_transaction_ = nullptr;
