@@ -1,5 +1,6 @@
 #include "http/offload.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -41,6 +42,8 @@ void OffloadJob::run() {
 
 Offload::Offload(std::size_t max_queued) : max_queued_(max_queued) {
   thread_ = std::thread([this] { run(); });
+  // Named so top, ps and bench/fleet can tell the renderings' CPU from the probes'.
+  ::pthread_setname_np(thread_.native_handle(), "pgv-render");
 }
 
 Offload::~Offload() {

@@ -72,12 +72,6 @@ const Router::Route* Router::match(const std::string& path, std::string& segment
   return nullptr;
 }
 
-bool Router::heavy(const Request& req) const {
-  std::string segment;
-  const Route* route = match(req.path, segment);
-  return route != nullptr && route->heavy;
-}
-
 bool Router::allowed(AuthClass auth, const Request& req) const {
   switch (auth) {
     case AuthClass::public_path:
@@ -91,6 +85,14 @@ bool Router::allowed(AuthClass auth, const Request& req) const {
 }
 
 Response Router::handle(const Request& req) const {
+  return *dispatch(req, false);
+}
+
+std::optional<Response> Router::handle_quick(const Request& req) const {
+  return dispatch(req, true);
+}
+
+std::optional<Response> Router::dispatch(const Request& req, bool quick) const {
   if (req.method != "GET" && req.method != "HEAD") {
     Response r = text(405, "only GET and HEAD are served\n");
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -109,12 +111,18 @@ Response Router::handle(const Request& req) const {
     }
     return r;
   }
-  Response r = (this->*(route->handler))(req, segment);
+  std::optional<Response> answer;
+  if (!quick || !route->heavy) {
+    answer = (this->*(route->handler))(req, segment);
+  } else if (route->handler == &Router::metrics) {
+    answer = cached_metrics(req);
+  }
+  if (!answer) return std::nullopt;
   // Answers are live state; only a handler that says otherwise (an asset) may be cached.
-  const bool cache_set = std::any_of(r.headers.begin(), r.headers.end(),
+  const bool cache_set = std::any_of(answer->headers.begin(), answer->headers.end(),
                                      [](const auto& h) { return h.first == "Cache-Control"; });
-  if (!cache_set) r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
+  if (!cache_set) answer->headers.emplace_back("Cache-Control", "no-store");
+  return answer;
 }
 
 Response Router::health(const Request& req, Endpoint endpoint, const std::string& target) const {
@@ -182,17 +190,39 @@ Response Router::read_only(const Request& req, const std::string& /*unused*/) co
   return role(req, Role::read_only);
 }
 
-Response Router::metrics(const Request& req, const std::string& /*unused*/) const {
+namespace {
+
+// Prometheus always asks for gzip: a fleet's megabytes of text shrink tenfold, and are
+// compressed as they are rendered; other clients keep plain text.
+telemetry::Metrics::Encoding encoding_for(const Request& req) {
+  return accepts_gzip(req.header("accept-encoding")) ? telemetry::Metrics::Encoding::gzip
+                                                     : telemetry::Metrics::Encoding::identity;
+}
+
+Response metrics_answer(telemetry::Metrics::Encoding encoding,
+                        std::shared_ptr<const std::string> body) {
   Response r;
   r.content_type = kMetricsType;
-  // Prometheus always asks for gzip: a fleet's megabytes of text shrink tenfold, and are
-  // compressed as they are rendered; other clients keep plain text.
-  const bool gzip = accepts_gzip(req.header("accept-encoding"));
-  r.shared_body = telemetry_.metrics.exposition(gzip ? telemetry::Metrics::Encoding::gzip
-                                                     : telemetry::Metrics::Encoding::identity);
-  if (gzip) r.headers.emplace_back("Content-Encoding", "gzip");
+  r.shared_body = std::move(body);
+  if (encoding == telemetry::Metrics::Encoding::gzip) {
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  }
   r.headers.emplace_back("Vary", "Accept-Encoding");
   return r;
+}
+
+}  // namespace
+
+Response Router::metrics(const Request& req, const std::string& /*unused*/) const {
+  const auto encoding = encoding_for(req);
+  return metrics_answer(encoding, telemetry_.metrics.exposition(encoding));
+}
+
+std::optional<Response> Router::cached_metrics(const Request& req) const {
+  const auto encoding = encoding_for(req);
+  auto body = telemetry_.metrics.cached(encoding);
+  if (!body) return std::nullopt;
+  return metrics_answer(encoding, std::move(body));
 }
 
 Response Router::failures(const Request& req, const std::string& /*unused*/) const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,9 +31,10 @@ class Router {
       : telemetry_(telemetry), auth_(std::move(auth)), incidents_(incidents) {}
 
   Response handle(const Request& request) const;
-  // Whether the answer may take long enough (a fleet's /metrics, the status JSON) to be
-  // computed off the event loop; health and role answers never are, and stay on it.
-  bool heavy(const Request& request) const;
+  // The answer when it takes no heavy work: every route but the heavy ones (a fleet's
+  // /metrics, the status JSON), and /metrics while a shared rendering is fresh. Empty when
+  // handle() must run, off the event loop; health and role answers are always here.
+  std::optional<Response> handle_quick(const Request& request) const;
 
  private:
   // `segment` is the path segment a prefix route matched ("primary" in /healthz/primary),
@@ -42,11 +44,12 @@ class Router {
     std::string_view path;  // exact path, or a prefix ending in '/' when `segment`
     bool segment;           // prefix plus exactly one non-empty segment (not "." or "..")
     AuthClass auth;
-    bool heavy;  // see heavy()
+    bool heavy;  // see handle_quick()
     Handler handler;
   };
   static const Route kRoutes[];
   static const Route* match(const std::string& path, std::string& segment);
+  std::optional<Response> dispatch(const Request& request, bool quick) const;
 
   Response livez(const Request& request, const std::string& target) const;
   Response healthz(const Request& request, const std::string& target) const;
@@ -55,6 +58,8 @@ class Router {
   Response replica(const Request& request, const std::string& unused) const;
   Response read_only(const Request& request, const std::string& unused) const;
   Response metrics(const Request& request, const std::string& unused) const;
+  // /metrics from the shared rendering, if it is fresh and no rendering is under way.
+  std::optional<Response> cached_metrics(const Request& request) const;
   Response failures(const Request& request, const std::string& unused) const;
   Response activity(const Request& request, const std::string& unused) const;
   // The status page and what it reads (status_routes.cpp).

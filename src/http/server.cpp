@@ -219,8 +219,9 @@ void HttpServer::mark(Worker& worker, std::uint64_t id, bool busy) {
   (busy ? it->second.busy_since : it->second.waiting_since) = Clock::now();
 }
 
-Response HttpServer::answer(const Request& request) const {
+std::optional<Response> HttpServer::answer(const Request& request, bool quick) const {
   try {
+    if (quick) return router_.handle_quick(request);
     return router_.handle(request);
   } catch (const std::exception& e) {
     logging::log(logging::LogLevel::error, "http handler failed",
@@ -234,7 +235,7 @@ Response HttpServer::answer(const Request& request) const {
 
 async::Task<std::optional<Response>> HttpServer::answer_off_loop(const Request& request) {
   const std::shared_ptr<OffloadJob> job =
-      offload_->submit([this, request] { return answer(request); });
+      offload_->submit([this, request] { return *answer(request, false); });
   if (!job) co_return unavailable("busy: too many answers waiting to be rendered\n");
   const async::Outcome outcome =
       co_await async::wait_io(job->fd(), async::Interest::read, Clock::now() + kHeavyDeadline);
@@ -269,13 +270,11 @@ async::Task<void> HttpServer::serve(Worker& worker, std::uint64_t id, int fd) {
       const bool whole = co_await drop_body(stream, buffer, request.content_length, deadline);
       if (!whole) co_return;
 
-      std::optional<Response> answered;
-      if (router_.heavy(request)) {
+      std::optional<Response> answered = answer(request, true);
+      if (!answered) {
         answered = co_await answer_off_loop(request);
         if (!answered) co_return;
         mark(worker, id, true);  // from here on, busy writing (see evict)
-      } else {
-        answered = answer(request);
       }
       const Response& response = *answered;
       // From when the answer is ready: write_timeout bounds a client that does not read, and

@@ -64,10 +64,11 @@ class HttpServer {
   async::Task<void> serve(Worker& worker, std::uint64_t id, int fd);
   // Busy from a complete request head to the end of its answer; eviction spares busy ones.
   static void mark(Worker& worker, std::uint64_t id, bool busy);
-  // The router's answer, or a 500 when a handler throws.
-  Response answer(const Request& request) const;
-  // The same, computed on offload_ when the route is heavy: the loop keeps serving health
-  // checks meanwhile. Empty when the connection was dropped while it waited.
+  // The router's answer (`quick`: only if it takes no heavy work), or a 500 when a
+  // handler throws.
+  std::optional<Response> answer(const Request& request, bool quick) const;
+  // The full answer computed on offload_, so the loop keeps serving health checks
+  // meanwhile. Empty when the connection was dropped while it waited.
   async::Task<std::optional<Response>> answer_off_loop(const Request& request);
 
   const config::AgentConfig config_;

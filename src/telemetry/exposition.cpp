@@ -30,6 +30,14 @@ std::string Metrics::serialize() const {
   return out;
 }
 
+std::shared_ptr<const std::string> Metrics::cached(Encoding encoding) const {
+  std::unique_lock lock(render_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return nullptr;
+  const RenderCache& cache = caches_[static_cast<std::size_t>(encoding)];
+  if (std::chrono::steady_clock::now() - cache.at >= kRenderEvery) return nullptr;
+  return cache.recent.lock();
+}
+
 std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const {
   // One renderer at a time: scrapes arriving meanwhile wait for its result rather than
   // all rendering the same text at once.

@@ -63,6 +63,9 @@ class Metrics {
   // for), never whole beside its compressed copy; cached like the plain text.
   enum class Encoding { identity = 0, gzip = 1 };
   std::shared_ptr<const std::string> exposition(Encoding encoding = Encoding::identity) const;
+  // The shared rendering if it is still fresh and no rendering is under way, else null:
+  // never waits and never renders, so an event loop may call it.
+  std::shared_ptr<const std::string> cached(Encoding encoding) const;
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fleet_series.hpp"
+#include "http/router.hpp"
 #include "http/server.hpp"
 #include "telemetry/telemetry.hpp"
 
@@ -114,6 +115,48 @@ TEST_CASE("a job that throws is a 500, and stop() releases what is queued", "[of
   CHECK(queued->done());
   CHECK(readable_within(queued->fd(), 0ms));
   CHECK_FALSE(offload.submit([] { return answer_with(200); }));
+}
+
+TEST_CASE("only heavy answers leave the loop, and /metrics only when it must render",
+          "[offload][router]") {
+  telemetry::Telemetry telemetry;
+  const auto fleet = testing::make_fleet(telemetry.metrics, 3);
+  const http::Router router(telemetry, config::AuthConfig{});
+  auto get = [](const std::string& path, const std::string& encoding = "") {
+    http::Request r;
+    r.method = "GET";
+    r.version = "HTTP/1.1";
+    r.path = path;
+    if (!encoding.empty()) r.headers["accept-encoding"] = encoding;
+    return r;
+  };
+  // Health, roles and refusals are always answered where they arrive.
+  for (const char* path : {"/livez", "/healthz", "/readyz", "/primary", "/nope"}) {
+    INFO(path);
+    CHECK(router.handle_quick(get(path)));
+  }
+  // The status JSON, the page and the other debug routes are always heavy.
+  for (const char* path : {"/debug/status", "/", "/debug/failures", "/debug/activity"}) {
+    INFO(path);
+    CHECK_FALSE(router.handle_quick(get(path)));
+  }
+  // /metrics: heavy until a rendering exists, then answered from it while it is fresh (the
+  // one-target case, where an offload round trip would cost more than the answer).
+  CHECK_FALSE(router.handle_quick(get("/metrics")));
+  bool seen = false;
+  for (int attempt = 0; attempt < 20 && !seen; ++attempt) {
+    const auto t0 = SteadyClock::now();
+    const auto rendered = router.handle(get("/metrics"));
+    const auto quick = router.handle_quick(get("/metrics"));
+    // A pause past kRenderEvery (a loaded machine) makes the rendering stale: try again.
+    if (SteadyClock::now() - t0 >= telemetry::Metrics::kRenderEvery) continue;
+    REQUIRE(quick);
+    CHECK(quick->shared_body == rendered.shared_body);
+    // Each encoding has its own rendering.
+    CHECK_FALSE(router.handle_quick(get("/metrics", "gzip")));
+    seen = true;
+  }
+  REQUIRE(seen);
 }
 
 // The first promise at fleet scale: with one HTTP thread (the default), a /metrics of
