@@ -4,8 +4,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,36 @@ inline ProcUsage proc_usage(pid_t pid) {
     status.ignore(1 << 12, '\n');
   }
   return u;
+}
+
+// CPU seconds of the process's threads named `name` (their comm), 0 when there are none.
+inline double thread_cpu_seconds(pid_t pid, const std::string& name) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  double total = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = content.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(content.substr(close + 2));
+    std::string f;
+    double utime = 0;
+    double stime = 0;
+    for (int i = 3; fields >> f; ++i) {
+      if (i == 14) utime = std::stod(f);
+      if (i == 15) {
+        stime = std::stod(f);
+        break;
+      }
+    }
+    total += (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return total;
 }
 
 // Resident memory in KiB; 0 when the process is gone.
