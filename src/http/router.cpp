@@ -220,7 +220,7 @@ Response Router::metrics(const Request& req, const std::string& /*unused*/) cons
 
 std::optional<Response> Router::cached_metrics(const Request& req) const {
   const auto encoding = encoding_for(req);
-  auto body = telemetry_.metrics.cached(encoding);
+  auto body = telemetry_.metrics.quick(encoding);
   if (!body) return std::nullopt;
   return metrics_answer(encoding, std::move(body));
 }

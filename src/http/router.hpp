@@ -32,7 +32,7 @@ class Router {
 
   Response handle(const Request& request) const;
   // The answer when it takes no heavy work: every route but the heavy ones (a fleet's
-  // /metrics, the status JSON), and /metrics while a shared rendering is fresh. Empty when
+  // /metrics, the status JSON), and /metrics when Metrics::quick() has it. Empty when
   // handle() must run, off the event loop; health and role answers are always here.
   std::optional<Response> handle_quick(const Request& request) const;
 
@@ -58,7 +58,7 @@ class Router {
   Response replica(const Request& request, const std::string& unused) const;
   Response read_only(const Request& request, const std::string& unused) const;
   Response metrics(const Request& request, const std::string& unused) const;
-  // /metrics from the shared rendering, if it is fresh and no rendering is under way.
+  // /metrics from Metrics::quick(): the fresh shared rendering, or a cheap one.
   std::optional<Response> cached_metrics(const Request& request) const;
   Response failures(const Request& request, const std::string& unused) const;
   Response activity(const Request& request, const std::string& unused) const;

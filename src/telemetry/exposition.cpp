@@ -30,12 +30,15 @@ std::string Metrics::serialize() const {
   return out;
 }
 
-std::shared_ptr<const std::string> Metrics::cached(Encoding encoding) const {
+std::shared_ptr<const std::string> Metrics::quick(Encoding encoding) const {
   std::unique_lock lock(render_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return nullptr;
-  const RenderCache& cache = caches_[static_cast<std::size_t>(encoding)];
-  if (std::chrono::steady_clock::now() - cache.at >= kRenderEvery) return nullptr;
-  return cache.recent.lock();
+  RenderCache& cache = caches_[static_cast<std::size_t>(encoding)];
+  const auto now = std::chrono::steady_clock::now();
+  if (auto recent = cache.recent.lock(); recent && now - cache.at < kRenderEvery) return recent;
+  const bool cheap =
+      cache.took < kQuickRender && cache.generation == generation_.load(std::memory_order_acquire);
+  return cheap ? render_locked(encoding, cache, now) : nullptr;
 }
 
 std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const {
@@ -44,8 +47,13 @@ std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const 
   std::lock_guard lock(render_mutex_);
   RenderCache& cache = caches_[static_cast<std::size_t>(encoding)];
   const auto now = std::chrono::steady_clock::now();
-  const bool fresh = now - cache.at < kRenderEvery;
-  if (auto recent = cache.recent.lock(); recent && fresh) return recent;
+  if (auto recent = cache.recent.lock(); recent && now - cache.at < kRenderEvery) return recent;
+  return render_locked(encoding, cache, now);
+}
+
+std::shared_ptr<const std::string> Metrics::render_locked(
+    Encoding encoding, RenderCache& cache, std::chrono::steady_clock::time_point now) const {
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
   std::shared_ptr<const std::string> text;
   std::size_t plain_size = 0;
   if (encoding == Encoding::gzip) {
@@ -62,6 +70,8 @@ std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const 
   }
   size_hint_.store(plain_size + plain_size / 16 + 4096, std::memory_order_relaxed);
   cache.at = now;
+  cache.took = std::chrono::steady_clock::now() - now;
+  cache.generation = generation;
   cache.recent = text;
   // A small text is kept for the next scrapes; a fleet's megabytes only while a response
   // still holds them, so they are not resident between scrapes.

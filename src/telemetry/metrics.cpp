@@ -230,11 +230,13 @@ Metrics::Metrics()
 }
 
 void Metrics::watch_expiry(TargetMetrics* target) {
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   std::lock_guard lock(expiry_mutex_);
   expiring_.insert(target);
 }
 
 void Metrics::unwatch_expiry(TargetMetrics* target) {
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   std::lock_guard lock(expiry_mutex_);
   expiring_.erase(target);
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,9 +64,12 @@ class Metrics {
   // for), never whole beside its compressed copy; cached like the plain text.
   enum class Encoding { identity = 0, gzip = 1 };
   std::shared_ptr<const std::string> exposition(Encoding encoding = Encoding::identity) const;
-  // The shared rendering if it is still fresh and no rendering is under way, else null:
-  // never waits and never renders, so an event loop may call it.
-  std::shared_ptr<const std::string> cached(Encoding encoding) const;
+  // Without waiting, so an event loop may call it: the shared rendering if it is fresh,
+  // else a new one if renderings are cheap here (the last one of this encoding took under
+  // kQuickRender and no target came or went since: one target's takes some 50 us, less
+  // than handing it to another thread). Null when neither, or while a rendering runs.
+  std::shared_ptr<const std::string> quick(Encoding encoding) const;
+  static constexpr std::chrono::microseconds kQuickRender{1000};
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;
@@ -149,6 +153,8 @@ class Metrics {
   // Targets whose activity series expire. Every rendering first drops the series whose
   // result went stale, so they vanish even when the target's own loop is stuck and cannot
   // drop them itself.
+  // Called as each target's series are made and removed; also what tells quick() that a
+  // rendering may cost more than the last one did.
   void watch_expiry(TargetMetrics* target);
   void unwatch_expiry(TargetMetrics* target);
 
@@ -161,11 +167,18 @@ class Metrics {
     std::shared_ptr<const std::string> kept;
     std::weak_ptr<const std::string> recent;
     std::chrono::steady_clock::time_point at;
+    // What the last rendering took, and the target generation it saw; a first rendering
+    // counts as expensive.
+    std::chrono::steady_clock::duration took = std::chrono::hours(1);
+    std::uint64_t generation = 0;
   };
+  std::shared_ptr<const std::string> render_locked(Encoding encoding, RenderCache& cache,
+                                                   std::chrono::steady_clock::time_point now) const;
 
   mutable std::mutex expiry_mutex_;  // held while expiring, so an unwatched target is never touched
   std::set<TargetMetrics*> expiring_;
   mutable std::atomic<std::size_t> size_hint_{64 * 1024};
+  std::atomic<std::uint64_t> generation_{0};  // bumped as targets come and go
   mutable std::mutex render_mutex_;
   mutable std::array<RenderCache, 2> caches_;  // by Encoding
 };
