@@ -41,6 +41,11 @@ std::shared_ptr<const std::string> Metrics::quick(Encoding encoding) const {
   return cheap ? render_locked(encoding, cache, now) : nullptr;
 }
 
+std::chrono::steady_clock::duration Metrics::last_render(Encoding encoding) const {
+  std::lock_guard lock(render_mutex_);
+  return caches_[static_cast<std::size_t>(encoding)].took;
+}
+
 std::shared_ptr<const std::string> Metrics::exposition(Encoding encoding) const {
   // One renderer at a time: scrapes arriving meanwhile wait for its result rather than
   // all rendering the same text at once.

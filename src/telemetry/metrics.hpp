@@ -70,6 +70,8 @@ class Metrics {
   // than handing it to another thread). Null when neither, or while a rendering runs.
   std::shared_ptr<const std::string> quick(Encoding encoding) const;
   static constexpr std::chrono::microseconds kQuickRender{1000};
+  // What the last rendering of `encoding` took (an hour before the first one).
+  std::chrono::steady_clock::duration last_render(Encoding encoding) const;
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;

@@ -66,24 +66,32 @@ TEST_CASE("the offload queue is bounded, and abandoned jobs are released without
   std::promise<void> release;
   auto gate = release.get_future().share();
   std::atomic<int> worked{0};
+  std::promise<void> started;
   auto work = [&, gate] {
     gate.wait();
     ++worked;
     return answer_with(200);
   };
-  const auto running = offload.submit(work);
+  const auto running = offload.submit([&, gate] {
+    started.set_value();
+    gate.wait();
+    ++worked;
+    return answer_with(200);
+  });
   REQUIRE(running);
-  // The first job may not have left the queue yet: fill it until it refuses.
+  // Once the first job runs, the thread is held and the queue is empty: two fit.
+  started.get_future().wait();
   std::vector<std::shared_ptr<http::OffloadJob>> queued;
-  for (int i = 0; i < 3; ++i) {
-    if (auto job = offload.submit(work)) queued.push_back(job);
-  }
-  CHECK(queued.size() >= 1);
-  CHECK(queued.size() <= 2);
+  for (int i = 0; i < 2; ++i) queued.push_back(offload.submit(work));
+  CHECK(queued[0]);
+  CHECK(queued[1]);
   CHECK_FALSE(offload.submit(work));
-  for (auto& job : queued) job->abandon();
+  for (auto& job : queued) {
+    if (job) job->abandon();
+  }
   release.set_value();
   for (auto& job : queued) {
+    if (!job) continue;
     REQUIRE(readable_within(job->fd(), 5000ms));
     CHECK(job->done());
   }
@@ -144,26 +152,44 @@ TEST_CASE("only heavy answers leave the loop, and /metrics only when it must ren
   // answered on the loop (from the shared rendering, or a new one: cheaper than handing it
   // to another thread).
   CHECK_FALSE(router.handle_quick(get("/metrics")));
-  const auto rendered = router.handle(get("/metrics"));
-  const auto quick = router.handle_quick(get("/metrics"));
-  REQUIRE(quick);
-  CHECK(quick->payload().find("pgvitals_up{target=\"target-0\"}") != std::string::npos);
+  // Renders, then answers from that rendering; a pause past the window (a loaded machine)
+  // between the two would leave the second to the cheapness rule, so that pair is redone.
+  auto render_then_quick = [&] {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const auto t0 = SteadyClock::now();
+      const auto rendered = router.handle(get("/metrics"));
+      auto quick = router.handle_quick(get("/metrics"));
+      if (SteadyClock::now() - t0 >= telemetry::Metrics::kRenderEvery) continue;
+      REQUIRE(quick);
+      CHECK(quick->shared_body == rendered.shared_body);
+      return rendered;
+    }
+    FAIL("no rendering and answer within one render window in 20 attempts");
+    return http::Response{};
+  };
+  const auto rendered = render_then_quick();
+  CHECK(rendered.payload().find("pgvitals_up{target=\"target-0\"}") != std::string::npos);
   // Each encoding has its own rendering, and its own first one.
   CHECK_FALSE(router.handle_quick(get("/metrics", "gzip")));
-  // Past the shared window a new rendering is made here, with the value of the moment.
+  // Past the shared window a new rendering is made here, with the value of the moment, if
+  // the last one was cheap (one target: some 50 us; under a sanitizer it may not be).
   fleet[0]->up().Set(0);
   std::this_thread::sleep_for(telemetry::Metrics::kRenderEvery);  // the window's length
+  const bool cheap = telemetry.metrics.last_render(telemetry::Metrics::Encoding::identity) <
+                     telemetry::Metrics::kQuickRender;
   const auto fresh = router.handle_quick(get("/metrics"));
-  REQUIRE(fresh);
-  CHECK(fresh->payload().find("pgvitals_up{target=\"target-0\"} 0") != std::string::npos);
+  INFO("last rendering cheap: " << cheap);
+  REQUIRE(fresh.has_value() == cheap);
+  if (fresh) {
+    CHECK(fresh->payload().find("pgvitals_up{target=\"target-0\"} 0") != std::string::npos);
+  }
   // A target that came (a reload may add a thousand) makes the next rendering expensive
   // until one has been measured.
   fleet.push_back(std::make_unique<telemetry::TargetMetrics>(
       telemetry.metrics, "target-1", std::map<std::string, std::string>{}, true));
   std::this_thread::sleep_for(telemetry::Metrics::kRenderEvery);
   CHECK_FALSE(router.handle_quick(get("/metrics")));
-  CHECK(router.handle(get("/metrics")).payload().find("target-1") != std::string::npos);
-  CHECK(router.handle_quick(get("/metrics")));
+  CHECK(render_then_quick().payload().find("target-1") != std::string::npos);
 }
 
 // The first promise at fleet scale: with one HTTP thread (the default), a /metrics of
