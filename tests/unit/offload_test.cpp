@@ -197,29 +197,30 @@ TEST_CASE("only heavy answers leave the loop, and /metrics only when it must ren
 // whole rendering (35 s once, on a loaded machine, where Kubernetes gives it 2).
 TEST_CASE("/livez answers while a fleet's /metrics renders", "[offload][http]") {
   telemetry::Telemetry telemetry;
-  const auto fleet = testing::make_fleet(telemetry.metrics, 2000);
+  const auto fleet = testing::make_fleet(telemetry.metrics, 3000);
   config::AgentConfig config;
   config.listen.host = "127.0.0.1";
   config.listen.port = 0;
   config.http.threads = 1;
-  config.http.write_timeout = std::chrono::milliseconds(60000);
   http::HttpServer server(config, telemetry);
   server.start();
 
+  // gzip, as Prometheus asks: a 3,000-target body of a few MB, so the scrape is mostly the
+  // rendering, which is what a health answer must not wait for.
   httplib::Client scraper("127.0.0.1", server.port());
   scraper.set_read_timeout(120, 0);
+  scraper.set_decompress(false);
   httplib::Client prober("127.0.0.1", server.port());
   prober.set_read_timeout(120, 0);
   // A connection per probe, as the kubelet makes them.
   prober.set_keep_alive(false);
 
-  // Several rounds: each is one plain /metrics (large renderings are not cached between
-  // scrapes) with /livez sent every 5 ms until it is answered.
+  // Several rounds: each is one /metrics (large renderings are not kept between scrapes)
+  // with /livez sent every 5 ms until it is answered.
   for (int round = 0; round < 3; ++round) {
     std::atomic<bool> scraped{false};
-    const auto start = SteadyClock::now();
     auto scrape = std::async(std::launch::async, [&] {
-      const auto res = scraper.Get("/metrics");
+      const auto res = scraper.Get("/metrics", {{"Accept-Encoding", "gzip"}});
       scraped = true;
       return res ? res->body.size() : std::size_t{0};
     });
@@ -233,15 +234,19 @@ TEST_CASE("/livez answers while a fleet's /metrics renders", "[offload][http]") 
       std::this_thread::sleep_for(5ms);  // pacing, not synchronisation
     }
     const std::size_t body = scrape.get();
-    const double scrape_ms = ms_since(start);
+    const double render_ms = std::chrono::duration<double, std::milli>(
+                                 telemetry.metrics.last_render(telemetry::Metrics::Encoding::gzip))
+                                 .count();
     const double worst = *std::max_element(livez_ms.begin(), livez_ms.end());
-    INFO("round " << round << ": /metrics " << body << " bytes in " << scrape_ms << " ms; "
-                  << livez_ms.size() << " /livez answers, the slowest in " << worst << " ms");
-    REQUIRE(body > 10'000'000);
-    // Only a rendering long enough to be seen tells the two designs apart.
-    REQUIRE(scrape_ms > 150);
+    INFO("round " << round << ": gzip /metrics of " << body << " bytes rendered in " << render_ms
+                  << " ms; " << livez_ms.size() << " /livez answers, the slowest in " << worst
+                  << " ms");
+    REQUIRE(body > 1'000'000);
+    // Only a rendering long enough to be seen tells the two designs apart: on the loop, a
+    // /livez sent within 5 ms of the scrape waits for nearly all of it.
+    REQUIRE(render_ms > 60);
     CHECK(livez_ms.size() >= 5);
-    CHECK(worst < scrape_ms / 4);
+    CHECK(worst < render_ms / 2);
   }
   server.stop();
 }
