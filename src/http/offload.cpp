@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 #include <system_error>
 
 namespace pgv::http {
@@ -21,6 +22,8 @@ OffloadJob::~OffloadJob() {
 }
 
 Response OffloadJob::take() {
+  // The acquire that pairs with run()'s release: the answer was stored before `done_`.
+  if (!done()) throw std::logic_error("OffloadJob::take before the answer is stored");
   return std::move(result_);
 }
 

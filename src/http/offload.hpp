@@ -27,7 +27,8 @@ class OffloadJob {
   OffloadJob& operator=(OffloadJob&&) = delete;
 
   int fd() const noexcept { return fd_; }
-  // Whether the answer is stored; take() is valid only then, and only once.
+  // Whether the answer is stored; take() is valid only then (it checks, and throws
+  // std::logic_error before), and only once.
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
   Response take();
   // Nobody waits any more: a job not yet started is skipped.
