@@ -37,6 +37,15 @@ http::Response answer_with(int status) {
   return r;
 }
 
+// An in-process server on a free loopback port, with one HTTP thread (the default).
+config::AgentConfig loopback_server() {
+  config::AgentConfig config;
+  config.listen.host = "127.0.0.1";
+  config.listen.port = 0;
+  config.http.threads = 1;
+  return config;
+}
+
 double ms_since(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
 }
@@ -198,11 +207,7 @@ TEST_CASE("only heavy answers leave the loop, and /metrics only when it must ren
 TEST_CASE("/livez answers while a fleet's /metrics renders", "[offload][http]") {
   telemetry::Telemetry telemetry;
   const auto fleet = testing::make_fleet(telemetry.metrics, 3000);
-  config::AgentConfig config;
-  config.listen.host = "127.0.0.1";
-  config.listen.port = 0;
-  config.http.threads = 1;
-  http::HttpServer server(config, telemetry);
+  http::HttpServer server(loopback_server(), telemetry);
   server.start();
 
   // gzip, as Prometheus asks: a 3,000-target body of a few MB, so the scrape is mostly the
@@ -254,10 +259,7 @@ TEST_CASE("/livez answers while a fleet's /metrics renders", "[offload][http]") 
 TEST_CASE("stopping the server while a rendering is in flight", "[offload][http]") {
   telemetry::Telemetry telemetry;
   const auto fleet = testing::make_fleet(telemetry.metrics, 500);
-  config::AgentConfig config;
-  config.listen.host = "127.0.0.1";
-  config.listen.port = 0;
-  auto server = std::make_unique<http::HttpServer>(config, telemetry);
+  auto server = std::make_unique<http::HttpServer>(loopback_server(), telemetry);
   server->start();
   httplib::Client scraper("127.0.0.1", server->port());
   scraper.set_read_timeout(30, 0);
