@@ -20,28 +20,31 @@ struct ProcUsage {
   int threads = 0;
 };
 
+// The fields of a /proc stat file (a process's or a thread's) from field 3 on: the
+// command name in parentheses may hold spaces, so they start after its last ')'.
+inline std::vector<std::string> stat_fields(const std::string& path) {
+  std::ifstream stat(path);
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::vector<std::string> f;
+  const auto close = content.rfind(')');
+  if (close == std::string::npos || close + 2 >= content.size()) return f;
+  std::istringstream fields(content.substr(close + 2));
+  for (std::string field; fields >> field;) f.push_back(field);
+  return f;
+}
+
+// utime + stime (fields 14 and 15) of stat_fields(), in seconds.
+inline double stat_cpu_seconds(const std::vector<std::string>& f) {
+  if (f.size() < 13) return 0;
+  return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 inline ProcUsage proc_usage(pid_t pid) {
   ProcUsage u;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  // The command name in parentheses may hold spaces; the fields start after its ')'.
-  const auto close = content.rfind(')');
-  if (close != std::string::npos && close + 2 < content.size()) {
-    std::vector<std::string> f;
-    std::string field;
-    for (char c : content.substr(close + 2)) {
-      if (c == ' ') {
-        f.push_back(field);
-        field.clear();
-      } else {
-        field.push_back(c);
-      }
-    }
-    if (f.size() > 20) {
-      const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-      u.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-      u.threads = std::stoi(f[17]);
-    }
+  const auto f = stat_fields("/proc/" + std::to_string(pid) + "/stat");
+  if (f.size() > 20) {
+    u.cpu_seconds = stat_cpu_seconds(f);
+    u.threads = std::stoi(f[17]);
   }
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string key;
@@ -63,22 +66,7 @@ inline double thread_cpu_seconds(pid_t pid, const std::string& name) {
     std::string c;
     std::getline(comm, c);
     if (c != name) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto close = content.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(content.substr(close + 2));
-    std::string f;
-    double utime = 0;
-    double stime = 0;
-    for (int i = 3; fields >> f; ++i) {
-      if (i == 14) utime = std::stod(f);
-      if (i == 15) {
-        stime = std::stod(f);
-        break;
-      }
-    }
-    total += (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    total += stat_cpu_seconds(stat_fields(entry.path() / "stat"));
   }
   return total;
 }
