@@ -2,14 +2,15 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/labels.h>
 #include <prometheus/metric_type.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "telemetry/histogram.hpp"
 #include "telemetry/text_writer.hpp"
 
 namespace pgv::telemetry {
@@ -32,9 +34,10 @@ class FamilyBase {
   virtual void remove_series(std::string_view target, const void* metric) = 0;
 };
 
-// One metric family of the exposition. prometheus-cpp keeps the values (its Gauge, Counter
-// and Histogram), this keeps the series: each one's labels as the text the exposition
-// prints, made once when the series is added, in shards by its `target` label.
+// One metric family of the exposition. prometheus-cpp's Gauge and Counter (and our
+// Histogram) keep the values, this keeps the series: each one's labels as the text the
+// exposition prints, made once when the series is added and stored in the same allocation
+// as its value, in shards by its `target` label.
 // - prometheus-cpp's own Family kept every series' labels as a std::map of strings and
 //   copied each series into a MetricFamily at every scrape, for its serializer to format
 //   through an ostream: 44.7 KiB of heap a target, and most of a 1,000-target rendering.
@@ -52,15 +55,21 @@ class Family final : public FamilyBase {
   // Remove.
   template <class... Args>
   T& Add(const prometheus::Labels& labels, Args&&... args) {
+    return Ensure(labels, std::forward<Args>(args)...).first;
+  }
+
+  // Add(), and whether this call made the series.
+  template <class... Args>
+  std::pair<T&, bool> Ensure(const prometheus::Labels& labels, Args&&... args) {
     const auto target = labels.find("target");
     Shard& s = shards_[target == labels.end() ? 0 : shard_of(target->second)];
-    std::string text = TextWriter::label_text(labels);
+    const std::string text = TextWriter::label_text(labels);
     std::lock_guard lock(s.mutex);
     for (const auto& series : s.series) {
-      if (series->labels == text) return series->metric;
+      if (series->labels() == text) return {series->metric, false};
     }
-    s.series.push_back(std::make_unique<Series>(std::move(text), std::forward<Args>(args)...));
-    return s.series.back()->metric;
+    s.series.push_back(Series::make(text, std::forward<Args>(args)...));
+    return {s.series.back()->metric, true};
   }
 
   // `target` is the value of the series' `target` label ("" for a series without one).
@@ -87,7 +96,7 @@ class Family final : public FamilyBase {
       for (const auto& series : s.series) {
         if (!headed) out.head(name_, help_, type_name());
         headed = true;
-        write(out, series->labels, series->metric);
+        write(out, series->labels(), series->metric);
       }
     }
   }
@@ -103,16 +112,48 @@ class Family final : public FamilyBase {
   }
 
  private:
+  // A series' value with its label text right after it, in one allocation: a series is
+  // ~80 bytes, where a std::string member and its own buffer took ~130.
   struct Series {
+    struct Free {
+      void operator()(Series* s) const noexcept {
+        const std::size_t bytes = sizeof(Series) + s->size;
+        std::destroy_at(s);
+        std::allocator<Series>{}.deallocate(s, units(bytes));
+      }
+    };
+    using Ptr = std::unique_ptr<Series, Free>;
+
     template <class... Args>
-    explicit Series(std::string text, Args&&... args)
-        : labels(std::move(text)), metric(std::forward<Args>(args)...) {}
-    std::string labels;
+    static Ptr make(std::string_view text, Args&&... args) {
+      const std::size_t bytes = sizeof(Series) + text.size();
+      Series* raw = std::allocator<Series>{}.allocate(units(bytes));
+      Ptr s(std::construct_at(raw, static_cast<std::uint32_t>(text.size()),
+                              std::forward<Args>(args)...));
+      std::memcpy(s->text(), text.data(), text.size());
+      return s;
+    }
+
+    template <class... Args>
+    explicit Series(std::uint32_t n, Args&&... args)
+        : metric(std::forward<Args>(args)...), size(n) {}
+
+    std::string_view labels() const noexcept { return {text(), size}; }
+
     T metric;
+    std::uint32_t size;
+
+   private:
+    // The text lives in the Series-sized units allocated after the object.
+    static std::size_t units(std::size_t bytes) noexcept {
+      return (bytes + sizeof(Series) - 1) / sizeof(Series);
+    }
+    char* text() noexcept { return reinterpret_cast<char*>(this + 1); }
+    const char* text() const noexcept { return reinterpret_cast<const char*>(this + 1); }
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::vector<std::unique_ptr<Series>> series;
+    std::vector<typename Series::Ptr> series;
   };
 
   static std::size_t shard_of(std::string_view target) noexcept {
@@ -125,23 +166,31 @@ class Family final : public FamilyBase {
     return "gauge";
   }
 
-  void write(TextWriter& out, const std::string& labels, const T& metric) const {
+  void write(TextWriter& out, std::string_view labels, const T& metric) const {
     if constexpr (T::metric_type == prometheus::MetricType::Histogram) {
-      // Collect() is the only reader of the bucket counts; its order (count, sum, the
-      // buckets, +Inf) is the one prometheus-cpp's serializer wrote.
-      const auto h = metric.Collect().histogram;
-      out.sample(name_, "_count", labels, "", h.sample_count);
-      out.sample(name_, "_sum", labels, "", h.sample_sum);
+      // The order (count, sum, the buckets, +Inf) is the one prometheus-cpp's serializer
+      // wrote. The buckets are read once, so `_count` is the +Inf bucket's count.
+      const auto bounds = metric.bounds();
+      std::array<std::uint64_t, Histogram::kMaxBounds + 1> counts{};
+      std::uint64_t count = 0;
+      for (std::size_t i = 0; i <= bounds.size(); ++i) count += counts[i] = metric.bucket(i);
+      out.sample(name_, "_count", labels, "", count);
+      out.sample(name_, "_sum", labels, "", metric.sum());
       char le[40] = "le=\"";
-      for (const auto& bucket : h.bucket) {
-        const std::size_t n = TextWriter::format(bucket.upper_bound, le + 4);
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i <= bounds.size(); ++i) {
+        cumulative += counts[i];
+        const double bound = i < bounds.size() ? bounds[i] : kInf;
+        const std::size_t n = TextWriter::format(bound, le + 4);
         le[4 + n] = '"';
-        out.sample(name_, "_bucket", labels, std::string_view(le, n + 5), bucket.cumulative_count);
+        out.sample(name_, "_bucket", labels, std::string_view(le, n + 5), cumulative);
       }
     } else {
       out.sample(name_, "", labels, "", metric.Value());
     }
   }
+
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
 
   const std::string name_;
   const std::string help_;

@@ -6,8 +6,8 @@
 
 namespace pgv::telemetry {
 
-const prometheus::Histogram::BucketBoundaries& latency_buckets() {
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+const Histogram::BucketBoundaries& latency_buckets() {
+  static const Histogram::BucketBoundaries kBuckets = {
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
       0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
   return kBuckets;
@@ -24,8 +24,8 @@ Family<T>& Metrics::family(const char* name, const char* help) {
 Metrics::Metrics()
     : up(family<prometheus::Gauge>("pgvitals_up",
                                    "1 if the target's last connectivity probe succeeded, else 0.")),
-      probe_duration(family<prometheus::Histogram>("pgvitals_probe_duration_seconds",
-                                                   "Duration of successful probe runs.")),
+      probe_duration(family<Histogram>("pgvitals_probe_duration_seconds",
+                                       "Duration of successful probe runs.")),
       probe_failures(
           family<prometheus::Counter>("pgvitals_probe_failures_total",
                                       "Failed probe runs by reason (timeout, refused, auth, "
@@ -33,9 +33,9 @@ Metrics::Metrics()
                                       "other).")),
       probe_last_success(family<prometheus::Gauge>("pgvitals_probe_last_success_timestamp_seconds",
                                                    "Unix time of the probe's last success.")),
-      connect_duration(family<prometheus::Histogram>(
-          "pgvitals_connect_duration_seconds",
-          "Time to open a new connection (TCP, TLS, authentication).")),
+      connect_duration(
+          family<Histogram>("pgvitals_connect_duration_seconds",
+                            "Time to open a new connection (TCP, TLS, authentication).")),
       connect_phase(
           family<prometheus::Gauge>("pgvitals_connect_phase_seconds",
                                     "Phases of the last new_connection probe: tcp, tls, auth.")),
@@ -47,9 +47,9 @@ Metrics::Metrics()
           family<prometheus::Gauge>("pgvitals_pool_waiting", "Acquirers queued for a pool slot.")),
       pool_saturation(family<prometheus::Gauge>("pgvitals_pool_saturation_ratio",
                                                 "Pool connections in use / pool capacity (0-1).")),
-      pool_acquire(family<prometheus::Histogram>(
-          "pgvitals_pool_acquire_duration_seconds",
-          "Time to check a connection out of the pool, pre-ping included.")),
+      pool_acquire(
+          family<Histogram>("pgvitals_pool_acquire_duration_seconds",
+                            "Time to check a connection out of the pool, pre-ping included.")),
       pool_timeouts(family<prometheus::Counter>(
           "pgvitals_pool_timeouts_total",
           "Acquires that gave up because every pool slot stayed taken.")),
@@ -219,9 +219,9 @@ Metrics::Metrics()
           "Incident records that could not be written to incidents.dir (disk full, I/O error).")),
       last_cycle(family<prometheus::Gauge>("pgvitals_scheduler_last_cycle_timestamp_seconds",
                                            "Unix time the target's last probe cycle finished.")),
-      schedule_lag(family<prometheus::Histogram>(
-          "pgvitals_scheduler_lag_seconds",
-          "How late probe cycles started compared with their schedule.")),
+      schedule_lag(
+          family<Histogram>("pgvitals_scheduler_lag_seconds",
+                            "How late probe cycles started compared with their schedule.")),
       target_info(family<prometheus::Gauge>("pgvitals_target_info",
                                             "Always 1; carries the target's configured labels.")),
       build_info(family<prometheus::Gauge>("pgvitals_build_info",

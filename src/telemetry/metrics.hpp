@@ -77,16 +77,16 @@ class Metrics {
   static constexpr std::size_t kKeepBytes = 1 << 20;
 
   Family<prometheus::Gauge>& up;
-  Family<prometheus::Histogram>& probe_duration;
+  Family<Histogram>& probe_duration;
   Family<prometheus::Counter>& probe_failures;
   Family<prometheus::Gauge>& probe_last_success;
-  Family<prometheus::Histogram>& connect_duration;
+  Family<Histogram>& connect_duration;
   Family<prometheus::Gauge>& connect_phase;
   Family<prometheus::Gauge>& pool_connections;
   Family<prometheus::Gauge>& pool_max;
   Family<prometheus::Gauge>& pool_waiting;
   Family<prometheus::Gauge>& pool_saturation;
-  Family<prometheus::Histogram>& pool_acquire;
+  Family<Histogram>& pool_acquire;
   Family<prometheus::Counter>& pool_timeouts;
   Family<prometheus::Counter>& pool_opened;
   Family<prometheus::Counter>& pool_closed;
@@ -148,7 +148,7 @@ class Metrics {
   Family<prometheus::Gauge>& incident_open;
   Family<prometheus::Counter>& incident_write_failures;
   Family<prometheus::Gauge>& last_cycle;
-  Family<prometheus::Histogram>& schedule_lag;
+  Family<Histogram>& schedule_lag;
   Family<prometheus::Gauge>& target_info;
   Family<prometheus::Gauge>& build_info;
 
@@ -186,6 +186,6 @@ class Metrics {
 };
 
 // Latency buckets from 50 µs (a loopback round trip) to 10 s (past any sane timeout).
-const prometheus::Histogram::BucketBoundaries& latency_buckets();
+const Histogram::BucketBoundaries& latency_buckets();
 
 }  // namespace pgv::telemetry

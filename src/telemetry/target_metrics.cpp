@@ -8,7 +8,7 @@
 namespace pgv::telemetry {
 namespace {
 
-prometheus::Histogram::BucketBoundaries pool_acquire_buckets() {
+Histogram::BucketBoundaries pool_acquire_buckets() {
   // Acquire from a warm pool costs well under a microsecond; with pre-ping it is a round trip.
   return {0.000001, 0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
           0.025,    0.05,    0.1,     0.25,   0.5,     1,      2.5,   5,      10};
@@ -19,20 +19,15 @@ prometheus::Histogram::BucketBoundaries pool_acquire_buckets() {
 template <class T, class... Args>
 T& TargetMetrics::add(Family<T>& family, prometheus::Labels labels, Args&&... args) {
   labels.emplace("target", target_);
-  T& metric = family.Add(labels, std::forward<Args>(args)...);
-  made_.emplace_back(&family, &metric);
+  auto [metric, created] = family.Ensure(labels, std::forward<Args>(args)...);
+  if (created) made_.emplace_back(&family, &metric);
   return metric;
 }
 
 template <class T, class... Args>
-T& TargetMetrics::lazy(std::map<std::string, T*>& cache, const std::string& key, Family<T>& family,
-                       prometheus::Labels labels, Args&&... args) {
+T& TargetMetrics::lazy(Family<T>& family, prometheus::Labels labels, Args&&... args) {
   std::lock_guard lock(mutex_);
-  auto it = cache.find(key);
-  if (it != cache.end()) return *it->second;
-  T& metric = add(family, std::move(labels), std::forward<Args>(args)...);
-  cache.emplace(key, &metric);
-  return metric;
+  return add(family, std::move(labels), std::forward<Args>(args)...);
 }
 
 TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
@@ -175,8 +170,8 @@ bool TargetMetrics::has_activity() {
   return blocked_sessions_ != nullptr;
 }
 
-prometheus::Histogram& TargetMetrics::probe_duration(const std::string& probe) {
-  return lazy(durations_, probe, metrics_.probe_duration, {{"probe", probe}}, latency_buckets());
+Histogram& TargetMetrics::probe_duration(const std::string& probe) {
+  return lazy(metrics_.probe_duration, {{"probe", probe}}, latency_buckets());
 }
 
 prometheus::Counter& TargetMetrics::probe_failures(const std::string& probe,
@@ -184,16 +179,15 @@ prometheus::Counter& TargetMetrics::probe_failures(const std::string& probe,
                                                    const std::string& hop) {
   prometheus::Labels labels{{"probe", probe}, {"reason", reason}};
   if (!hop.empty()) labels.emplace("hop", hop);
-  return lazy(failures_, probe + "\n" + reason + "\n" + hop, metrics_.probe_failures,
-              std::move(labels));
+  return lazy(metrics_.probe_failures, std::move(labels));
 }
 
 prometheus::Gauge& TargetMetrics::probe_last_success(const std::string& probe) {
-  return lazy(last_success_, probe, metrics_.probe_last_success, {{"probe", probe}});
+  return lazy(metrics_.probe_last_success, {{"probe", probe}});
 }
 
 prometheus::Gauge& TargetMetrics::connect_phase(const std::string& phase) {
-  return lazy(connect_phases_, phase, metrics_.connect_phase, {{"phase", phase}});
+  return lazy(metrics_.connect_phase, {{"phase", phase}});
 }
 
 void TargetMetrics::set_pool(const pool::PoolStats& stats) {

@@ -30,13 +30,13 @@ class TargetMetrics final : public pool::PoolObserver {
   TargetMetrics& operator=(TargetMetrics&&) = delete;
 
   prometheus::Gauge& up() { return up_; }
-  prometheus::Histogram& probe_duration(const std::string& probe);
+  Histogram& probe_duration(const std::string& probe);
   // `hop` (pooler, server, unknown) only for a target reached through a pooler.
   prometheus::Counter& probe_failures(const std::string& probe, const std::string& reason,
                                       const std::string& hop = "");
   prometheus::Gauge& probe_last_success(const std::string& probe);
   prometheus::Gauge& connect_phase(const std::string& phase);
-  prometheus::Histogram& connect_duration() { return connect_duration_; }
+  Histogram& connect_duration() { return connect_duration_; }
   void set_pool(const pool::PoolStats& stats);
   void set_server(int max_connections, int reserved, bool in_recovery, int version_num);
   void set_in_recovery(bool in_recovery);
@@ -50,7 +50,7 @@ class TargetMetrics final : public pool::PoolObserver {
   void expire(Clock::time_point now);
   bool has_activity();
   prometheus::Gauge& last_cycle() { return last_cycle_; }
-  prometheus::Histogram& schedule_lag() { return schedule_lag_; }
+  Histogram& schedule_lag() { return schedule_lag_; }
 
   // pool::PoolObserver
   void on_connect(const pg::ConnectTiming& timing) override;
@@ -74,28 +74,25 @@ class TargetMetrics final : public pool::PoolObserver {
                                     Family<prometheus::Gauge>& family);  // mutex_ held
 
   prometheus::Gauge& lazy_gauge(prometheus::Gauge*& slot, Family<prometheus::Gauge>& family);
+  // add() for a series made at its first use, under mutex_. No map remembers it: the family
+  // finds it by its labels, and a map per kind of series cost ~4 KiB a target.
   template <class T, class... Args>
-  T& lazy(std::map<std::string, T*>& cache, const std::string& key, Family<T>& family,
-          prometheus::Labels labels, Args&&... args);
+  T& lazy(Family<T>& family, prometheus::Labels labels, Args&&... args);
 
   Metrics& metrics_;
   const std::string target_;
-  std::mutex mutex_;  // guards the lazily grown caches, the tracked list, the activity series
+  std::mutex mutex_;  // guards the tracked list and the activity series
   // Every series made here, removed by the destructor.
   std::vector<std::pair<FamilyBase*, const void*>> made_;
-  std::map<std::string, prometheus::Histogram*> durations_;
-  std::map<std::string, prometheus::Counter*> failures_;
-  std::map<std::string, prometheus::Gauge*> last_success_;
-  std::map<std::string, prometheus::Gauge*> connect_phases_;
 
   prometheus::Gauge& up_;
-  prometheus::Histogram& connect_duration_;
+  Histogram& connect_duration_;
   prometheus::Gauge& pool_idle_;
   prometheus::Gauge& pool_in_use_;
   prometheus::Gauge& pool_max_;
   prometheus::Gauge& pool_waiting_;
   prometheus::Gauge& pool_saturation_;
-  prometheus::Histogram& pool_acquire_;
+  Histogram& pool_acquire_;
   prometheus::Counter& pool_timeouts_;
   prometheus::Counter& pool_opened_;
   std::map<pool::CloseReason, prometheus::Counter*> pool_closed_;
@@ -116,7 +113,7 @@ class TargetMetrics final : public pool::PoolObserver {
   prometheus::Gauge* longest_lock_wait_ = nullptr;
   Clock::time_point activity_valid_until_{};
   prometheus::Gauge& last_cycle_;
-  prometheus::Histogram& schedule_lag_;
+  Histogram& schedule_lag_;
   GaugeSet by_state_;
   GaugeSet by_application_;
   GaugeSet waiting_;

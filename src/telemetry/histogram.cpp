@@ -1,0 +1,38 @@
+#include "telemetry/histogram.hpp"
+
+#include <algorithm>
+#include <list>
+#include <mutex>
+#include <stdexcept>
+
+namespace pgv::telemetry {
+namespace {
+
+// Every distinct list of bounds, made once: an agent has two or three of them.
+const Histogram::BucketBoundaries* intern(const Histogram::BucketBoundaries& bounds) {
+  if (bounds.size() > Histogram::kMaxBounds || !std::is_sorted(bounds.begin(), bounds.end())) {
+    throw std::invalid_argument("histogram: at most 31 bucket bounds, ascending");
+  }
+  static std::mutex mutex;
+  static std::list<Histogram::BucketBoundaries> known;  // a list: its elements never move
+  std::lock_guard lock(mutex);
+  for (const auto& b : known) {
+    if (b == bounds) return &b;
+  }
+  return &known.emplace_back(bounds);
+}
+
+}  // namespace
+
+Histogram::Histogram(const BucketBoundaries& bounds)
+    : bounds_(intern(bounds)),
+      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1)) {}
+
+void Histogram::Observe(double value) noexcept {
+  // The first bound at or above the value: Prometheus' buckets are "less than or equal".
+  const auto at = std::lower_bound(bounds_->begin(), bounds_->end(), value) - bounds_->begin();
+  counts_[static_cast<std::size_t>(at)].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+}  // namespace pgv::telemetry
