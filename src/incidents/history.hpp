@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,9 +56,9 @@ struct TargetHistory {
 
   std::string target;
   double interval_seconds = 5;
-  double sample_every = 5;                            // seconds between samples kept
-  std::deque<Sample> samples;                         // oldest first
-  std::deque<std::shared_ptr<const Moment>> moments;  // oldest first
+  double sample_every = 5;                             // seconds between samples kept
+  std::vector<Sample> samples;                         // oldest first
+  std::vector<std::shared_ptr<const Moment>> moments;  // oldest first
 };
 
 // A copy of `digest` cut to what an incident needs (the first few applications, oldest

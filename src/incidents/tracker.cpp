@@ -23,6 +23,17 @@ constexpr std::size_t kMaxTransitions = 500;
 // milliseconds early is not skipped.
 constexpr double kEarly = 0.9;
 
+// Drops the oldest entries of `v` (oldest first) that `keep` refuses, then any beyond the
+// last `most`. Vectors, not deques: an empty std::deque allocates ~600 bytes, and a target
+// keeps four of these lists, all short.
+template <class T, class Keep>
+void keep_last(std::vector<T>& v, std::size_t most, Keep keep) {
+  auto first = std::find_if(v.begin(), v.end(), keep);
+  if (static_cast<std::size_t>(v.end() - first) > most)
+    first = v.end() - static_cast<std::ptrdiff_t>(most);
+  v.erase(v.begin(), first);
+}
+
 template <typename T>
 void thin(std::vector<T>& v) {
   std::size_t kept = 0;
@@ -107,7 +118,7 @@ void TargetTracker::transition(double now, std::string what) {
     if (open_->transitions.size() < kMaxTransitions) open_->transitions.push_back(t);
   } else {
     recent_.push_back(t);
-    if (recent_.size() > kMaxRecentTransitions) recent_.pop_front();
+    if (recent_.size() > kMaxRecentTransitions) recent_.erase(recent_.begin());
   }
 }
 
@@ -190,18 +201,13 @@ std::shared_ptr<const Moment> TargetTracker::moment(const telemetry::TargetState
 
 void TargetTracker::forget_before(double now) {
   const double horizon = now - settings_.before;
-  while (!history_.samples.empty() && (history_.samples.front().t < horizon ||
-                                       history_.samples.size() > TargetHistory::kMaxSamples)) {
-    history_.samples.pop_front();
-  }
-  while (!history_.moments.empty() && (history_.moments.front()->t < horizon ||
-                                       history_.moments.size() > TargetHistory::kMaxMoments)) {
-    history_.moments.pop_front();
-  }
-  while (!recent_.empty() && recent_.front().t < horizon) recent_.pop_front();
-  while (!recent_failures_.empty() && recent_failures_.front().time_unix < horizon) {
-    recent_failures_.pop_front();
-  }
+  keep_last(history_.samples, TargetHistory::kMaxSamples,
+            [&](const Sample& s) { return s.t >= horizon; });
+  keep_last(history_.moments, TargetHistory::kMaxMoments,
+            [&](const auto& m) { return m->t >= horizon; });
+  keep_last(recent_, recent_.size(), [&](const Transition& t) { return t.t >= horizon; });
+  keep_last(recent_failures_, recent_failures_.size(),
+            [&](const telemetry::FailureRecord& f) { return f.time_unix >= horizon; });
 }
 
 void TargetTracker::open(Trigger trigger, const std::string& detail, double now,
@@ -270,7 +276,9 @@ Changes TargetTracker::observe(const telemetry::TargetState& st, const Verdict& 
   Changes out;
   for (const auto& f : failures) {
     recent_failures_.push_back(f);
-    if (recent_failures_.size() > kMaxRecentFailures) recent_failures_.pop_front();
+    if (recent_failures_.size() > kMaxRecentFailures) {
+      recent_failures_.erase(recent_failures_.begin());
+    }
   }
   forget_before(now);
   note_checks(st, now);

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,8 +74,8 @@ class TargetTracker {
   const std::string target_;
   TrackerSettings settings_;
   TargetHistory history_;
-  std::deque<Transition> recent_;                         // over the last `before`
-  std::deque<telemetry::FailureRecord> recent_failures_;  // over the last `before`
+  std::vector<Transition> recent_;                         // over the last `before`
+  std::vector<telemetry::FailureRecord> recent_failures_;  // over the last `before`
   std::map<std::string, bool> last_ok_;
   std::map<Trigger, std::string> active_;
   std::unique_ptr<IncidentRecord> open_;
