@@ -29,9 +29,9 @@ class FamilyBase {
   virtual ~FamilyBase() = default;
   // The family's text, nothing for a family without series.
   virtual void render(TextWriter& out) const = 0;
-  // Remove() for a series whose type the caller no longer knows: a target keeps one
-  // (family, series) pair per series it made, 16 bytes, to remove them all when it goes.
-  virtual void remove_series(std::string_view target, const void* metric) = 0;
+  // Removes every series whose `target` label is `target`: what a target made goes with it,
+  // without the target keeping a list of its series.
+  virtual void remove_target(std::string_view target) = 0;
 };
 
 // One metric family of the exposition. prometheus-cpp's Gauge and Counter (and our
@@ -85,8 +85,11 @@ class Family final : public FamilyBase {
     }
   }
 
-  void remove_series(std::string_view target, const void* metric) override {
-    Remove(target, static_cast<const T*>(metric));
+  void remove_target(std::string_view target) override {
+    const std::string label = TextWriter::label_text({{"target", std::string(target)}});
+    Shard& s = shards_[shard_of(target)];
+    std::lock_guard lock(s.mutex);
+    std::erase_if(s.series, [&](const auto& series) { return has_label(series->labels(), label); });
   }
 
   void render(TextWriter& out) const override {
@@ -155,6 +158,17 @@ class Family final : public FamilyBase {
     mutable std::mutex mutex;
     std::vector<typename Series::Ptr> series;
   };
+
+  // Whether `text` (label_text's `name="value",...`) holds `label` (`name="value"`) whole. A
+  // value is escaped, so a bare quote in `text` delimits a value: a match that begins and
+  // ends at label boundaries is that label, never a part of another label's value.
+  static bool has_label(std::string_view text, std::string_view label) noexcept {
+    for (auto at = text.find(label); at != std::string_view::npos; at = text.find(label, at + 1)) {
+      const std::size_t end = at + label.size();
+      if ((at == 0 || text[at - 1] == ',') && (end == text.size() || text[end] == ',')) return true;
+    }
+    return false;
+  }
 
   static std::size_t shard_of(std::string_view target) noexcept {
     return std::hash<std::string_view>{}(target) % kShards;

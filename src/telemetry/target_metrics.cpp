@@ -1,6 +1,7 @@
 // TargetMetrics: one target's series, and which of them may be shown.
 #include "telemetry/target_metrics.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "config/probe_catalog.hpp"
@@ -20,7 +21,9 @@ template <class T, class... Args>
 T& TargetMetrics::add(Family<T>& family, prometheus::Labels labels, Args&&... args) {
   labels.emplace("target", target_);
   auto [metric, created] = family.Ensure(labels, std::forward<Args>(args)...);
-  if (created) made_.emplace_back(&family, &metric);
+  if (created && std::find(families_.begin(), families_.end(), &family) == families_.end()) {
+    families_.push_back(&family);
+  }
   return metric;
 }
 
@@ -81,7 +84,7 @@ TargetMetrics::TargetMetrics(Metrics& metrics, std::string target,
 TargetMetrics::~TargetMetrics() {
   metrics_.unwatch_expiry(this);
   std::lock_guard lock(mutex_);
-  for (const auto& [family, metric] : made_) family->remove_series(target_, metric);
+  for (FamilyBase* family : families_) family->remove_target(target_);
   clear_activity_locked();
 }
 

@@ -81,9 +81,9 @@ class TargetMetrics final : public pool::PoolObserver {
 
   Metrics& metrics_;
   const std::string target_;
-  std::mutex mutex_;  // guards the tracked list and the activity series
-  // Every series made here, removed by the destructor.
-  std::vector<std::pair<FamilyBase*, const void*>> made_;
+  std::mutex mutex_;  // guards families_ and the activity series
+  // The families this target has series in: the destructor removes its series from each.
+  std::vector<FamilyBase*> families_;
 
   prometheus::Gauge& up_;
   Histogram& connect_duration_;
@@ -103,8 +103,8 @@ class TargetMetrics final : public pool::PoolObserver {
   prometheus::Gauge* server_reserved_ = nullptr;
   prometheus::Gauge* server_in_recovery_ = nullptr;
   prometheus::Gauge* server_version_ = nullptr;
-  // Activity-derived ones: present only while the activity result is valid. Not in
-  // made_: they come and go.
+  // Activity-derived ones: present only while the activity result is valid; set_activity()
+  // makes them and clear_activity_locked() removes them, not through add().
   prometheus::Gauge* server_saturation_ = nullptr;
   prometheus::Gauge* oldest_transaction_ = nullptr;
   prometheus::Gauge* oldest_idle_in_transaction_ = nullptr;

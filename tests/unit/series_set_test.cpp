@@ -90,3 +90,44 @@ TEST_CASE("a family keeps its targets' series apart and shows them as one family
   CHECK(family.size() == 0);
   CHECK(text_of(family).empty());  // no series: no family in the exposition
 }
+
+TEST_CASE("removing a target's series takes that target's alone", "[series]") {
+  // Targets in the removed one's shard, so that the label match itself is what tells them
+  // apart: names that contain it, and other labels whose values hold its text.
+  using G = Family<prometheus::Gauge>;
+  auto shard = [](std::string_view target) {
+    return std::hash<std::string_view>{}(target) % G::kShards;
+  };
+  auto beside = [&](const std::string& prefix, const std::string& suffix) {
+    for (int i = 0;; ++i) {
+      std::string name = prefix + std::to_string(i) + suffix;
+      if (shard(name) == shard("db-7")) return name;
+    }
+  };
+  const std::string longer = beside("db-7", "");    // db-7<n>
+  const std::string wider = beside("x", "db-7");    // x<n>db-7
+  const std::string quoted = beside("db-7\"", "");  // db-7"<n>
+  const std::string other = beside("other-", "");
+  G family("t_up", "h");
+  for (const std::string& target : {std::string("db-7"), longer, wider, quoted}) {
+    family.Add({{"target", target}}).Set(1);
+    family.Add({{"target", target}, {"zone", "a"}}).Set(1);
+  }
+  family.Add({{"target", other}, {"note", "target=\"db-7\""}}).Set(1);
+  family.Add({{"note", ",target=\"db-7\","}, {"target", other}}).Set(1);
+  family.Add({{"atarget", "db-7"}, {"target", other}}).Set(1);
+  CHECK(family.size() == 11);
+
+  family.remove_target("db-7");
+  CHECK(family.size() == 9);
+  const std::string text = text_of(family);
+  CHECK(text.find("target=\"db-7\"}") == std::string::npos);
+  CHECK(text.find("target=\"db-7\",zone") == std::string::npos);
+  for (const std::string& kept : {longer, wider}) {
+    CHECK(text.find("target=\"" + kept + "\"") != std::string::npos);
+  }
+  family.remove_target(quoted);
+  CHECK(family.size() == 7);
+  family.remove_target(other);
+  CHECK(family.size() == 4);
+}
