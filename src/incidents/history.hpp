@@ -44,7 +44,9 @@ struct Moment {
   double activity_unix = 0;  // when that digest was read
   pool::PoolStats pool;
   std::vector<std::pair<std::string, double>> connect_phases;  // last new connection
-  std::map<std::string, ProbeOutcome> probes;
+  // By probe name, in name order; a vector, not a map: a target keeps a few moments of a few
+  // probes each, and a map node costs more than the outcome it holds.
+  std::vector<std::pair<std::string, ProbeOutcome>> probes;
 };
 
 // The short in-memory history of one target: samples over the last `before` window (at

@@ -51,8 +51,8 @@ std::shared_ptr<const Moment> moment_from_json(const nlohmann::json& j) {
     m->connect_phases.emplace_back(p.at(0).get<std::string>(), p.at(1).get<double>());
   }
   for (const auto& [name, p] : map_at(j, "probes").items()) {
-    m->probes[name] = {p.value("ok", false), p.value("seconds", 0.0), p.value("reason", ""),
-                       p.value("phase", "")};
+    m->probes.emplace_back(name, ProbeOutcome{p.value("ok", false), p.value("seconds", 0.0),
+                                              p.value("reason", ""), p.value("phase", "")});
   }
   return m;
 }

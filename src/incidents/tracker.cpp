@@ -194,7 +194,7 @@ std::shared_ptr<const Moment> TargetTracker::moment(const telemetry::TargetState
   m->pool = st.pool;
   m->connect_phases = st.connect_phases;
   for (const auto& [probe, c] : st.checks) {
-    if (c.ran) m->probes[probe] = {c.ok, c.seconds, c.reason, c.phase};
+    if (c.ran) m->probes.emplace_back(probe, ProbeOutcome{c.ok, c.seconds, c.reason, c.phase});
   }
   return m;
 }

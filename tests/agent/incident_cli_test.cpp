@@ -75,7 +75,8 @@ std::shared_ptr<IncidentRecord> newest() {
   moment->pool.waiting = 3;
   moment->pool.max = 4;
   moment->connect_phases = {{"tcp", 0.0012}, {"auth", 0.0031}};
-  moment->probes["connectivity"] = {false, 0.002, "connection_refused", "connect"};
+  moment->probes.emplace_back(
+      "connectivity", pgv::incidents::ProbeOutcome{false, 0.002, "connection_refused", "connect"});
   r->moments = {moment};
 
   for (int i = 0; i < 3; ++i) r->failures.push_back(refused(opened + i * 60, "connectivity"));
