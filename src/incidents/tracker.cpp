@@ -193,6 +193,7 @@ std::shared_ptr<const Moment> TargetTracker::moment(const telemetry::TargetState
   }
   m->pool = st.pool;
   m->connect_phases = st.connect_phases;
+  m->probes.reserve(st.checks.size());
   for (const auto& [probe, c] : st.checks) {
     if (c.ran) m->probes.emplace_back(probe, ProbeOutcome{c.ok, c.seconds, c.reason, c.phase});
   }
