@@ -4,22 +4,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "family_text.hpp"
 #include "telemetry/family.hpp"
 
 using pgv::telemetry::Family;
 using pgv::telemetry::Histogram;
-
-namespace {
-
-std::string text_of(const pgv::telemetry::FamilyBase& family) {
-  std::string out;
-  pgv::telemetry::TextWriter writer([&](std::string_view chunk) { out += chunk; });
-  family.render(writer);
-  writer.flush();
-  return out;
-}
-
-}  // namespace
+using pgv::testing::text_of;
 
 TEST_CASE("a histogram counts a value in the first bucket whose bound is at or above it",
           "[series]") {

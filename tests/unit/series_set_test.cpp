@@ -4,18 +4,13 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "family_text.hpp"
+
 using pgv::telemetry::CounterSet;
 using pgv::telemetry::Family;
+using pgv::testing::text_of;
 
 namespace {
-
-std::string text_of(const pgv::telemetry::FamilyBase& family) {
-  std::string out;
-  pgv::telemetry::TextWriter writer([&](std::string_view chunk) { out += chunk; });
-  family.render(writer);
-  writer.flush();
-  return out;
-}
 
 double value(Family<prometheus::Counter>& family, const std::string& db) {
   const std::string text = text_of(family);
