@@ -29,8 +29,9 @@ constexpr double kEarly = 0.9;
 template <class T, class Keep>
 void keep_last(std::vector<T>& v, std::size_t most, Keep keep) {
   auto first = std::find_if(v.begin(), v.end(), keep);
-  if (static_cast<std::size_t>(v.end() - first) > most)
+  if (static_cast<std::size_t>(v.end() - first) > most) {
     first = v.end() - static_cast<std::ptrdiff_t>(most);
+  }
   v.erase(v.begin(), first);
 }
 

@@ -129,10 +129,16 @@ class Family final : public FamilyBase {
 
     template <class... Args>
     static Ptr make(std::string_view text, Args&&... args) {
-      const std::size_t bytes = sizeof(Series) + text.size();
-      Series* raw = std::allocator<Series>{}.allocate(units(bytes));
-      Ptr s(std::construct_at(raw, static_cast<std::uint32_t>(text.size()),
-                              std::forward<Args>(args)...));
+      const std::size_t n = units(sizeof(Series) + text.size());
+      Series* raw = std::allocator<Series>{}.allocate(n);
+      try {
+        std::construct_at(raw, static_cast<std::uint32_t>(text.size()),
+                          std::forward<Args>(args)...);
+      } catch (...) {  // a histogram's bounds refused: the block is not a Series yet
+        std::allocator<Series>{}.deallocate(raw, n);
+        throw;
+      }
+      Ptr s(raw);
       std::memcpy(s->text(), text.data(), text.size());
       return s;
     }

@@ -1,6 +1,7 @@
 #include "telemetry/histogram.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -30,8 +31,13 @@ Histogram::Histogram(const BucketBoundaries& bounds)
 
 void Histogram::Observe(double value) noexcept {
   // The first bound at or above the value: Prometheus' buckets are "less than or equal".
-  const auto at = std::lower_bound(bounds_->begin(), bounds_->end(), value) - bounds_->begin();
-  counts_[static_cast<std::size_t>(at)].fetch_add(1, std::memory_order_relaxed);
+  // NaN compares false with every bound, and goes to +Inf, as prometheus-cpp's did.
+  const std::size_t at =
+      std::isnan(value)
+          ? bounds_->size()
+          : static_cast<std::size_t>(std::lower_bound(bounds_->begin(), bounds_->end(), value) -
+                                     bounds_->begin());
+  counts_[at].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }
 

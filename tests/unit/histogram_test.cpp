@@ -1,6 +1,7 @@
 #include "telemetry/histogram.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,20 @@ TEST_CASE("a histogram refuses bounds out of order or too many of them", "[serie
   CHECK_THROWS_AS(Histogram(Histogram::BucketBoundaries(Histogram::kMaxBounds + 1, 1.0)),
                   std::invalid_argument);
   CHECK_NOTHROW(Histogram(Histogram::BucketBoundaries(Histogram::kMaxBounds, 1.0)));
+  // Through a family: nothing is added, and the family stays usable.
+  Family<Histogram> family("t_seconds", "h");
+  CHECK_THROWS_AS(family.Add({{"target", "db"}}, Histogram::BucketBoundaries{2, 1}),
+                  std::invalid_argument);
+  CHECK(family.size() == 0);
+  family.Add({{"target", "db"}}, Histogram::BucketBoundaries{1, 2}).Observe(1.5);
+  CHECK(family.size() == 1);
+}
+
+TEST_CASE("a histogram puts NaN in +Inf, as prometheus-cpp did", "[series]") {
+  Histogram h(Histogram::BucketBoundaries{1, 2});
+  h.Observe(std::numeric_limits<double>::quiet_NaN());
+  CHECK(h.bucket(0) == 0);
+  CHECK(h.bucket(2) == 1);
 }
 
 TEST_CASE("a series keeps label text of any length with its value", "[series]") {
