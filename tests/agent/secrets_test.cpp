@@ -1,10 +1,12 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using namespace pgv::testing;
@@ -20,12 +22,15 @@ std::string canary_url(const PgCluster& cluster) {
 
 }  // namespace
 
-TEST_CASE("a canary password reaches no log line, metric, page or trace",
+TEST_CASE("a canary password reaches no log line, metric, page, trace or incident file",
           "[agent][secrets][integration]") {
   PgCluster cluster;
   cluster.admin(std::string("ALTER ROLE pgvitals PASSWORD '") + kCanary + "'");
   for (const std::string format : {"text", "json"}) {
-    Env env = {{"DATABASE_URL", canary_url(cluster)}, {"DB_ECHO_SQL", "1"}};
+    TempDir incidents("pgvitals-secrets");
+    Env env = {{"DATABASE_URL", canary_url(cluster)},
+               {"DB_ECHO_SQL", "1"},
+               {"PGVITALS_INCIDENTS_DIR", incidents.path()}};
     AgentProcess agent(
         {"--interval", "1s", "--timeout", "500ms", "--log-level", "debug", "--log-format", format},
         env);
@@ -61,6 +66,18 @@ TEST_CASE("a canary password reaches no log line, metric, page or trace",
     agent.signal(SIGTERM);
     REQUIRE(agent.wait_exit(3s));
     everything += agent.log();
+    // The incident as written to disk, and as `check --incident` prints it for a person.
+    std::size_t files = 0;
+    for (const auto& f : std::filesystem::directory_iterator(incidents.path())) {
+      everything += read_file(f.path().string());
+      ++files;
+    }
+    CHECK(files >= 1);
+    const auto printed = run_capture({agent_binary(), "check", "--incident", "last"},
+                                     {{"PGVITALS_INCIDENTS_DIR", incidents.path()}});
+    CHECK(printed.exit_code == 0);
+    CHECK(printed.output.find("default") != std::string::npos);
+    everything += printed.output;
     INFO(format);
     CHECK(everything.find("refused") != std::string::npos);  // the failure text is there...
     CHECK(everything.find(kCanary) == std::string::npos);    // ...the password is not
