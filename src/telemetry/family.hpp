@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -196,21 +195,16 @@ class Family final : public FamilyBase {
       for (std::size_t i = 0; i <= bounds.size(); ++i) count += counts[i] = metric.bucket(i);
       out.sample(name_, "_count", labels, "", count);
       out.sample(name_, "_sum", labels, "", metric.sum());
-      char le[40] = "le=\"";
+      const auto le = metric.le_labels();
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i <= bounds.size(); ++i) {
         cumulative += counts[i];
-        const double bound = i < bounds.size() ? bounds[i] : kInf;
-        const std::size_t n = TextWriter::format(bound, le + 4);
-        le[4 + n] = '"';
-        out.sample(name_, "_bucket", labels, std::string_view(le, n + 5), cumulative);
+        out.sample(name_, "_bucket", labels, le[i], cumulative);
       }
     } else {
       out.sample(name_, "", labels, "", metric.Value());
     }
   }
-
-  static constexpr double kInf = std::numeric_limits<double>::infinity();
 
   const std::string name_;
   const std::string help_;

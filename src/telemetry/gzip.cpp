@@ -26,12 +26,14 @@ void GzipWriter::pump(std::string_view in, int flush) {
   z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z_.avail_in = static_cast<uInt>(in.size());
   for (;;) {
-    const std::size_t used = out_.size();
-    out_.resize(used + kStep);
-    z_.next_out = reinterpret_cast<Bytef*>(out_.data() + used);
-    z_.avail_out = static_cast<uInt>(kStep);
+    // out_ is grown (and zero-filled) a step at a time, ahead of what is written, so a
+    // chunk that compresses to a few KiB does not fill a fresh 64 KiB each time.
+    if (out_.size() - used_ < kStep / 2) out_.resize(used_ + kStep);
+    const std::size_t room = out_.size() - used_;
+    z_.next_out = reinterpret_cast<Bytef*>(out_.data() + used_);
+    z_.avail_out = static_cast<uInt>(room);
     const int rc = deflate(&z_, flush);
-    out_.resize(used + kStep - z_.avail_out);
+    used_ += room - z_.avail_out;
     if (rc == Z_STREAM_END) return;
     if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("zlib: deflate failed");
     if (flush == Z_NO_FLUSH && z_.avail_in == 0) return;
@@ -53,6 +55,7 @@ std::string GzipWriter::finish() {
     pump({}, Z_FINISH);
     finished_ = true;
   }
+  out_.resize(used_);
   out_.shrink_to_fit();
   return std::move(out_);
 }

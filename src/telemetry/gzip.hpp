@@ -27,6 +27,7 @@ class GzipWriter {
 
   z_stream z_{};
   std::string out_;
+  std::size_t used_ = 0;  // of out_, which runs ahead
   bool finished_ = false;
 };
 

@@ -6,24 +6,29 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "telemetry/text_writer.hpp"
+
 namespace pgv::telemetry {
-namespace {
 
 // Every distinct list of bounds, made once: an agent has two or three of them.
-const Histogram::BucketBoundaries* intern(const Histogram::BucketBoundaries& bounds) {
+const Histogram::Bounds* Histogram::intern(const BucketBoundaries& bounds) {
   if (bounds.size() > Histogram::kMaxBounds || !std::is_sorted(bounds.begin(), bounds.end())) {
     throw std::invalid_argument("histogram: at most 31 bucket bounds, ascending");
   }
   static std::mutex mutex;
-  static std::list<Histogram::BucketBoundaries> known;  // a list: its elements never move
+  static std::list<Bounds> known;  // a list: its elements never move
   std::lock_guard lock(mutex);
   for (const auto& b : known) {
-    if (b == bounds) return &b;
+    if (b.values == bounds) return &b;
   }
-  return &known.emplace_back(bounds);
+  Bounds made{bounds, {}};
+  for (std::size_t i = 0; i <= bounds.size(); ++i) {
+    char digits[32];
+    const double bound = i < bounds.size() ? bounds[i] : HUGE_VAL;
+    made.le.push_back("le=\"" + std::string(digits, TextWriter::format(bound, digits)) + '"');
+  }
+  return &known.emplace_back(std::move(made));
 }
-
-}  // namespace
 
 Histogram::Histogram(const BucketBoundaries& bounds)
     : bounds_(intern(bounds)),
@@ -33,10 +38,10 @@ void Histogram::Observe(double value) noexcept {
   // The first bound at or above the value: Prometheus' buckets are "less than or equal".
   // NaN compares false with every bound, and goes to +Inf, as prometheus-cpp's did.
   const std::size_t at =
-      std::isnan(value)
-          ? bounds_->size()
-          : static_cast<std::size_t>(std::lower_bound(bounds_->begin(), bounds_->end(), value) -
-                                     bounds_->begin());
+      std::isnan(value) ? bounds_->values.size()
+                        : static_cast<std::size_t>(std::lower_bound(bounds_->values.begin(),
+                                                                    bounds_->values.end(), value) -
+                                                   bounds_->values.begin());
   counts_[at].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace pgv::telemetry {
@@ -32,7 +33,10 @@ class Histogram {
   void Observe(double value) noexcept;
 
   // The upper bounds, +Inf left out.
-  std::span<const double> bounds() const noexcept { return *bounds_; }
+  std::span<const double> bounds() const noexcept { return bounds_->values; }
+  // The `le="…"` label of each bucket, +Inf's last: formatted once per list of bounds, not
+  // at every rendering (a fleet's text is two thirds bucket lines).
+  std::span<const std::string> le_labels() const noexcept { return bounds_->le; }
   // The observations in bucket `i` alone (not cumulative); bounds().size() is +Inf's.
   std::uint64_t bucket(std::size_t i) const noexcept {
     return counts_[i].load(std::memory_order_relaxed);
@@ -40,7 +44,13 @@ class Histogram {
   double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
 
  private:
-  const BucketBoundaries* bounds_;  // interned: lives as long as the process
+  struct Bounds {
+    BucketBoundaries values;
+    std::vector<std::string> le;
+  };
+  static const Bounds* intern(const BucketBoundaries& bounds);
+
+  const Bounds* bounds_;  // interned: lives as long as the process
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
   std::atomic<double> sum_{0};
 };

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -36,13 +37,19 @@ class TextWriter {
   static std::size_t format(double value, char* out);
 
  private:
-  void open(std::string_view name, std::string_view suffix, std::string_view labels,
-            std::string_view extra);
-  void close_line();
+  // Writes the line up to its value and returns where the value goes: room for 32 more
+  // bytes is made with the rest, so a line costs one capacity check, not one per piece.
+  char* open(std::string_view name, std::string_view suffix, std::string_view labels,
+             std::string_view extra);
+  void close_line(char* end);
+  void append(std::string_view s);
+  void reserve(std::size_t more);
 
   Sink sink_;
   std::size_t chunk_bytes_;
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
 };
 
 }  // namespace pgv::telemetry
