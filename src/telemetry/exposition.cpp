@@ -2,6 +2,7 @@
 #include <malloc.h>
 
 #include "telemetry/gzip.hpp"
+#include "telemetry/gzip_pipeline.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/process_metrics.hpp"
 #include "telemetry/target_metrics.hpp"
@@ -21,6 +22,8 @@ void Metrics::render(const TextWriter::Sink& sink) const {
   write_process_metrics(out);
   out.flush();
 }
+
+Metrics::~Metrics() = default;
 
 std::string Metrics::serialize() const {
   std::string out;
@@ -63,12 +66,24 @@ std::shared_ptr<const std::string> Metrics::render_locked(
   std::size_t plain_size = 0;
   if (encoding == Encoding::gzip) {
     // About a tenth of the text: reserve for that, from the last plain size seen.
-    GzipWriter gz(1, size_hint_.load(std::memory_order_relaxed) / 8);
-    render([&](std::string_view chunk) {
-      plain_size += chunk.size();
-      gz.write(chunk);
-    });
-    text = std::make_shared<const std::string>(gz.finish());
+    const std::size_t hint = size_hint_.load(std::memory_order_relaxed);
+    const auto compress = [&](auto& gz) {
+      render([&](std::string_view chunk) {
+        plain_size += chunk.size();
+        gz.write(chunk);
+      });
+      return std::make_shared<const std::string>(gz.finish());
+    };
+    // A fleet's text is compressed on a second thread while it is rendered; a small one
+    // is not worth the hand-over.
+    if (hint > kKeepBytes) {
+      if (!pipeline_) pipeline_ = std::make_unique<GzipPipeline>();
+      pipeline_->begin(1, hint / 8);
+      text = compress(*pipeline_);
+    } else {
+      GzipWriter gz(1, hint / 8);
+      text = compress(gz);
+    }
   } else {
     text = std::make_shared<const std::string>(serialize());
     plain_size = text->size();

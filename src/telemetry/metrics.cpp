@@ -2,6 +2,7 @@
 // and help, in the order /metrics renders them.
 #include "telemetry/metrics.hpp"
 
+#include "telemetry/gzip_pipeline.hpp"
 #include "version.hpp"
 
 namespace pgv::telemetry {

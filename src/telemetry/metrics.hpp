@@ -25,6 +25,7 @@
 
 namespace pgv::telemetry {
 
+class GzipPipeline;
 class TargetMetrics;
 
 // Failure reasons whose counters exist at 0 from a target's start, for every enabled probe:
@@ -43,7 +44,7 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
   Metrics(Metrics&&) = delete;
   Metrics& operator=(Metrics&&) = delete;
-  ~Metrics() = default;
+  ~Metrics();  // where GzipPipeline is complete
 
   // Declared first: every family below is made, owned and listed in families_ in that
   // order, during construction.
@@ -183,6 +184,8 @@ class Metrics {
   std::atomic<std::uint64_t> generation_{0};  // bumped as targets come and go
   mutable std::mutex render_mutex_;
   mutable std::array<RenderCache, 2> caches_;  // by Encoding
+  // Made by the first large gzip rendering; used under render_mutex_.
+  mutable std::unique_ptr<GzipPipeline> pipeline_;
 };
 
 // Latency buckets from 50 µs (a loopback round trip) to 10 s (past any sane timeout).

@@ -6,6 +6,7 @@
 
 #include "http/encoding.hpp"
 #include "http/router.hpp"
+#include "telemetry/gzip_pipeline.hpp"
 #include "telemetry/telemetry.hpp"
 
 using pgv::http::accepts_gzip;
@@ -94,4 +95,62 @@ TEST_CASE("/metrics is gzip for a client that asks, plain otherwise, and the sam
 
   req.headers["accept-encoding"] = "gzip;q=0, identity";
   CHECK(header(router.handle(req), "Content-Encoding").empty());
+}
+
+TEST_CASE("the gzip pipeline compresses on its own thread into one valid stream",
+          "[metrics][gzip]") {
+  using pgv::telemetry::GzipPipeline;
+  std::string text;
+  for (int i = 0; i < 300'000; ++i) {
+    text += "pgvitals_up{target=\"db-" + std::to_string(i % 997) + "\"} " + std::to_string(i % 3) +
+            "\n";
+  }
+  GzipPipeline pipeline;
+  const auto stream = [&](std::string_view what) {
+    pipeline.begin();
+    // Chunks of many sizes, far more of them than the queue holds.
+    std::size_t at = 0;
+    for (std::size_t n = 1; at < what.size(); n = n * 7 % 100'003 + 1) {
+      pipeline.write(what.substr(at, n));
+      at += n;
+    }
+    return pipeline.finish();
+  };
+  const std::string gz = stream(text);
+  CHECK(gz.size() < text.size() / 5);
+  CHECK(pgv::telemetry::gunzip(gz) == text);
+  CHECK(pgv::telemetry::gunzip(stream("")).empty());
+  // A stream whose rendering threw is left unfinished: the next one drops what it queued.
+  pipeline.begin();
+  for (int i = 0; i < 50; ++i) pipeline.write(std::string_view(text).substr(0, 65'536));
+  CHECK(pgv::telemetry::gunzip(stream("after\n")) == "after\n");
+  CHECK_THROWS_AS(pipeline.write("outside a stream"), std::logic_error);
+  // Destroyed in the middle of a stream, it stops without waiting for it.
+  GzipPipeline abandoned;
+  abandoned.begin();
+  for (int i = 0; i < 50; ++i) abandoned.write(std::string_view(text).substr(0, 65'536));
+}
+
+TEST_CASE("a fleet's gzip /metrics, compressed beside its rendering, is the plain text",
+          "[metrics][gzip]") {
+  pgv::telemetry::Metrics metrics;
+  for (int i = 0; i < 30'000; ++i) {
+    metrics.up.Add({{"target", "fleet-database-with-a-long-name-" + std::to_string(i)}}).Set(i % 2);
+  }
+  const std::string plain = metrics.serialize();  // also sizes the next rendering
+  REQUIRE(plain.size() > pgv::telemetry::Metrics::kKeepBytes);
+  const auto gz = metrics.exposition(pgv::telemetry::Metrics::Encoding::gzip);
+  // The process' own series (memory, threads) move between two renderings.
+  const auto without_process = [](const std::string& text) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t end = text.find('\n', at);
+      const std::string line = text.substr(at, end - at);
+      if (line.find("process_") == std::string::npos) out += line + '\n';
+      at = end == std::string::npos ? text.size() : end + 1;
+    }
+    return out;
+  };
+  CHECK(without_process(pgv::telemetry::gunzip(*gz)) == without_process(plain));
 }
