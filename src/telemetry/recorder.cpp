@@ -21,7 +21,6 @@ TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& targe
                                pg::Endpoint endpoint, Clock::duration plateau_for)
     : hub_(hub),
       metrics_(hub.metrics, target.name, target.labels, target.required, target.probes, target.via),
-      replication_metrics_(hub.metrics, target.name),
       application_metrics_(hub.metrics, target.name, target.applications, plateau_for) {
   if (target.kind == config::TargetKind::pgbouncer) {
     pooler_metrics_ = std::make_unique<PoolerMetrics>(hub.metrics, target.name);
@@ -97,7 +96,7 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
     application_metrics_.clear();
   }
   if (spec.id == config::ProbeId::replication && !r.ok) {
-    replication_metrics_.clear();
+    if (replication_metrics_) replication_metrics_->clear();
     state_.replication = nullptr;
   }
   if (spec.id == config::ProbeId::pooler && !r.ok) clear_pooler();
@@ -151,7 +150,10 @@ void TargetRecorder::warn_unprivileged() {
 }
 
 void TargetRecorder::record_replication(std::shared_ptr<const probes::ReplicationDigest> digest) {
-  replication_metrics_.set(*digest);
+  if (!replication_metrics_) {
+    replication_metrics_ = std::make_unique<ReplicationMetrics>(hub_.metrics, state_.name);
+  }
+  replication_metrics_->set(*digest);
   replication_this_cycle_ = true;
   if (!digest->privileged) warn_unprivileged();
   state_.replication = std::move(digest);
@@ -293,7 +295,7 @@ void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& poo
   }
   activity_this_cycle_ = false;
   if (!replication_this_cycle_) {
-    replication_metrics_.clear();
+    if (replication_metrics_) replication_metrics_->clear();
     state_.replication = nullptr;
   }
   replication_this_cycle_ = false;

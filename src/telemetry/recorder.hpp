@@ -63,7 +63,9 @@ class TargetRecorder {
 
   Telemetry& hub_;
   TargetMetrics metrics_;
-  ReplicationMetrics replication_metrics_;
+  // Made by the first replication digest: a target that has none (most of a fleet)
+  // carries no empty series sets.
+  std::unique_ptr<ReplicationMetrics> replication_metrics_;
   ApplicationMetrics application_metrics_;
   std::unique_ptr<PoolerMetrics> pooler_metrics_;  // kind pgbouncer only
   // `via` targets only: pgvitals_path_hop_up and pgvitals_path_added_latency_seconds.
