@@ -29,26 +29,41 @@ TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& targe
     hop_up_ = std::make_unique<SeriesSet>(hub.metrics.path_hop_up, target.name);
     added_latency_ = std::make_unique<SeriesSet>(hub.metrics.path_added_latency, target.name);
   }
-  state_.name = target.name;
-  state_.kind = target.kind;
-  state_.via = target.via;
-  state_.endpoint = std::move(endpoint);
-  state_.labels = target.labels;
-  state_.applications = target.applications;
-  state_.required = target.required;
-  state_.interval_seconds = seconds_of(target.interval);
-  state_.timeout_seconds = seconds_of(target.timeout);
-  state_.probes = target.probes;
-  state_.max_replication_lag = target.max_replication_lag;
+  edit().name = target.name;
+  edit().kind = target.kind;
+  edit().via = target.via;
+  edit().endpoint = std::move(endpoint);
+  edit().labels = target.labels;
+  edit().applications = target.applications;
+  edit().required = target.required;
+  edit().interval_seconds = seconds_of(target.interval);
+  edit().timeout_seconds = seconds_of(target.timeout);
+  edit().probes = target.probes;
+  edit().max_replication_lag = target.max_replication_lag;
   publish();
 }
 
 TargetRecorder::~TargetRecorder() {
-  hub_.state.remove(state_.name);
+  hub_.state.remove(view().name);
+}
+
+const TargetState& TargetRecorder::view() const noexcept {
+  return lent_ ? *published_ : state_;
+}
+
+TargetState& TargetRecorder::edit() {
+  if (lent_) {
+    state_ = *published_;
+    lent_ = false;
+  }
+  return state_;
 }
 
 void TargetRecorder::publish() {
-  hub_.state.publish(std::make_shared<const TargetState>(state_));
+  auto made = std::make_shared<const TargetState>(std::move(edit()));
+  published_ = made;
+  lent_ = true;
+  hub_.state.publish(std::move(made));
 }
 
 void TargetRecorder::record(const probes::ProbeResult& r) {
@@ -60,7 +75,7 @@ void TargetRecorder::record(const probes::ProbeResult& r) {
 }
 
 void TargetRecorder::record_check(const probes::ProbeResult& r) {
-  CheckState& check = state_.checks[r.probe];
+  CheckState& check = edit().checks[r.probe];
   const double now_unix = unix_now();
   check.ran = true;
   check.ok = r.ok;
@@ -81,7 +96,7 @@ void TargetRecorder::record_check(const probes::ProbeResult& r) {
   metrics_.probe_duration(r.probe).Observe(r.seconds);
   metrics_.probe_last_success(r.probe).Set(now_unix);
   limits_.erase(r.probe);
-  state_.starting = false;
+  edit().starting = false;
 }
 
 void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::ProbeSpec& spec) {
@@ -97,7 +112,7 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
   }
   if (spec.id == config::ProbeId::replication && !r.ok) {
     if (replication_metrics_) replication_metrics_->clear();
-    state_.replication = nullptr;
+    edit().replication = nullptr;
   }
   if (spec.id == config::ProbeId::pooler && !r.ok) clear_pooler();
   if (r.ok && spec.times_connect) {
@@ -107,18 +122,18 @@ void TargetRecorder::record_by_role(const probes::ProbeResult& r, const config::
       total += secs;
     }
     metrics_.connect_duration().Observe(total);
-    state_.connect_phases = r.phases;
+    edit().connect_phases = r.phases;
   }
 }
 
 void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   if (r.in_recovery) {
-    state_.in_recovery = r.in_recovery;
+    edit().in_recovery = r.in_recovery;
     metrics_.set_in_recovery(*r.in_recovery);
   }
   if (r.settings) {
-    state_.settings = r.settings;
-    state_.in_recovery = r.settings->in_recovery;
+    edit().settings = r.settings;
+    edit().in_recovery = r.settings->in_recovery;
     metrics_.set_server(
         r.settings->max_connections,
         r.settings->superuser_reserved_connections + r.settings->reserved_connections,
@@ -127,11 +142,11 @@ void TargetRecorder::record_server_facts(const probes::ProbeResult& r) {
   if (r.replication) record_replication(r.replication);
   if (r.pooler) record_pooler(r.pooler);
   if (!r.activity) return;
-  state_.activity = r.activity;
-  state_.activity_unix = unix_now();
+  edit().activity = r.activity;
+  edit().activity_unix = unix_now();
   activity_this_cycle_ = true;
   // Valid as long as /healthz trusts a result (TargetState::fresh).
-  const auto fresh_for = std::chrono::duration<double>(state_.max_age_seconds(r.probe));
+  const auto fresh_for = std::chrono::duration<double>(edit().max_age_seconds(r.probe));
   metrics_.set_activity(*r.activity,
                         Clock::now() + std::chrono::duration_cast<Clock::duration>(fresh_for));
   application_metrics_.set(*r.activity, Clock::now());
@@ -146,39 +161,39 @@ void TargetRecorder::warn_unprivileged() {
                "the monitoring role lacks pg_monitor: other roles' session states, ages, waits "
                "and queries, standbys' WAL positions and the WAL receiver's state are hidden; "
                "only counts are exact (GRANT pg_monitor TO <role>)",
-               {{"target", state_.name}});
+               {{"target", edit().name}});
 }
 
 void TargetRecorder::record_replication(std::shared_ptr<const probes::ReplicationDigest> digest) {
   if (!replication_metrics_) {
-    replication_metrics_ = std::make_unique<ReplicationMetrics>(hub_.metrics, state_.name);
+    replication_metrics_ = std::make_unique<ReplicationMetrics>(hub_.metrics, edit().name);
   }
   replication_metrics_->set(*digest);
   replication_this_cycle_ = true;
   if (!digest->privileged) warn_unprivileged();
-  state_.replication = std::move(digest);
+  edit().replication = std::move(digest);
 }
 
 void TargetRecorder::record_pooler(std::shared_ptr<const probes::PoolerDigest> digest) {
   if (pooler_metrics_) pooler_metrics_->set(*digest);
   pooler_this_cycle_ = true;
-  state_.pooler = std::move(digest);
+  edit().pooler = std::move(digest);
 }
 
 void TargetRecorder::clear_pooler() {
   if (pooler_metrics_) pooler_metrics_->clear();
-  state_.pooler = nullptr;
+  edit().pooler = nullptr;
 }
 
 PathTargets TargetRecorder::path_targets() {
   PathTargets path;
-  path.pooler = hub_.state.get(state_.via);
+  path.pooler = hub_.state.get(edit().via);
   if (!path.pooler) return path;
   if (!direct_.empty()) {
     path.direct = hub_.state.get(direct_);
     // While the pooler's console does not answer, its last known mapping still holds.
     const bool unknown_now = !path.pooler->pooler;
-    if (path.direct && (unknown_now || reaches_same_server(state_, *path.pooler, *path.direct))) {
+    if (path.direct && (unknown_now || reaches_same_server(edit(), *path.pooler, *path.direct))) {
       return path;
     }
     path.direct = nullptr;
@@ -187,7 +202,7 @@ PathTargets TargetRecorder::path_targets() {
   // Without a direct target the fleet is walked (and its snapshot copied) at most once a
   // minute, or when the pooler names another server: not every cycle of every path.
   const probes::PoolerDatabase* db =
-      path.pooler->pooler ? path.pooler->pooler->database(state_.endpoint.dbname) : nullptr;
+      path.pooler->pooler ? path.pooler->pooler->database(edit().endpoint.dbname) : nullptr;
   const std::string server = db ? db->host + ":" + std::to_string(db->port) : "";
   const Clock::time_point now = Clock::now();
   if (server == searched_for_ && now < next_search_) return path;
@@ -195,7 +210,7 @@ PathTargets TargetRecorder::path_targets() {
   next_search_ = now + kDirectSearchEvery;
   const std::shared_ptr<const Snapshot> all = hub_.state.snapshot();
   for (const auto& [name, candidate] : *all) {
-    if (reaches_same_server(state_, *path.pooler, *candidate)) {
+    if (reaches_same_server(edit(), *path.pooler, *candidate)) {
       path.direct = candidate;
       direct_ = name;
       break;
@@ -205,7 +220,7 @@ PathTargets TargetRecorder::path_targets() {
 }
 
 void TargetRecorder::record_path() {
-  const PathHealth health = path_health(state_, path_targets());
+  const PathHealth health = path_health(edit(), path_targets());
   std::map<prometheus::Labels, double> hops;
   if (health.pooler_up) hops[{{"hop", "pooler"}}] = *health.pooler_up ? 1 : 0;
   if (health.server_up) hops[{{"hop", "server"}}] = *health.server_up ? 1 : 0;
@@ -222,8 +237,8 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
   check.phase = std::string(pg::to_string(details.phase));
   check.sqlstate = details.sqlstate;
   check.message = r.error_message;
-  state_.starting = r.server_starting();
-  if (!state_.via.empty()) {
+  edit().starting = r.server_starting();
+  if (!edit().via.empty()) {
     HopVerdict verdict = place_failure(path_targets(), details, r.error_message);
     check.hop = std::move(verdict.hop);
     check.hop_detail = std::move(verdict.detail);
@@ -232,7 +247,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
 
   FailureRecord record;
   record.time_unix = unix_now();
-  record.target = state_.name;
+  record.target = edit().name;
   record.probe = r.probe;
   record.phase = check.phase;
   record.reason = reason;
@@ -252,7 +267,7 @@ void TargetRecorder::record_failure(const probes::ProbeResult& r, CheckState& ch
     return;
   }
   logging::log(logging::LogLevel::warn, "probe failed",
-               {{"target", state_.name},
+               {{"target", edit().name},
                 {"probe", r.probe},
                 {"phase", record.phase},
                 {"reason", record.reason},
@@ -274,12 +289,12 @@ void TargetRecorder::log_transition(const probes::ProbeResult& r, bool was_up) {
         was_up || down_since_ == Clock::time_point{} ? 0.0 : seconds_between(down_since_, now);
     logging::log(
         logging::LogLevel::info, "target up",
-        {{"target", state_.name}, {"latency_seconds", r.seconds}, {"down_seconds", down_for}});
+        {{"target", edit().name}, {"latency_seconds", r.seconds}, {"down_seconds", down_for}});
     return;
   }
   down_since_ = now;
   logging::log(logging::LogLevel::warn, "target down",
-               {{"target", state_.name},
+               {{"target", edit().name},
                 {"reason", r.error ? pg::reason_label(r.error->reason, r.error->sqlstate)
                                    : std::string(pg::to_string(pg::Reason::other))},
                 {"phase", r.error ? std::string(pg::to_string(r.error->phase)) : ""},
@@ -296,7 +311,7 @@ void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& poo
   activity_this_cycle_ = false;
   if (!replication_this_cycle_) {
     if (replication_metrics_) replication_metrics_->clear();
-    state_.replication = nullptr;
+    edit().replication = nullptr;
   }
   replication_this_cycle_ = false;
   if (!pooler_this_cycle_) clear_pooler();
@@ -306,8 +321,8 @@ void TargetRecorder::record_cycle(double lag_seconds, const pool::PoolStats& poo
   metrics_.set_pool(pool);
   const double now_unix = unix_now();
   metrics_.last_cycle().Set(now_unix);
-  state_.pool = pool;
-  state_.last_cycle_unix = now_unix;
+  edit().pool = pool;
+  edit().last_cycle_unix = now_unix;
   publish();
 }
 

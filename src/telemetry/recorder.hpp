@@ -33,7 +33,7 @@ class TargetRecorder {
   void record(const probes::ProbeResult& result);
   // After a cycle: how late it started, and the pool as it stands.
   void record_cycle(double lag_seconds, const pool::PoolStats& pool);
-  const TargetState& state() const noexcept { return state_; }
+  const TargetState& state() const noexcept { return view(); }
 
  private:
   // record() in its three parts: the probe's own check (state, duration, failure trace),
@@ -51,7 +51,12 @@ class TargetRecorder {
   void record_failure(const probes::ProbeResult& result, CheckState& check);
   void warn_unprivileged();
   void log_transition(const probes::ProbeResult& result, bool was_up);
+  // The state is kept once between cycles: publish() moves it into the copy it hands to the
+  // state store, and the next change copies it back (a fleet's targets spend most of their
+  // time between cycles, and a state is ~2 KiB).
   void publish();
+  TargetState& edit();
+  const TargetState& view() const noexcept;
 
   // Repeated identical failures are logged once, then at most once a minute with the
   // number of lines held back.
@@ -76,7 +81,9 @@ class TargetRecorder {
   // of it is looked up at once).
   Clock::time_point next_search_{};
   std::string searched_for_;
-  TargetState state_;
+  TargetState state_;  // moved from while lent_
+  std::shared_ptr<const TargetState> published_;
+  bool lent_ = false;
   std::map<std::string, LogLimit> limits_;
   std::optional<bool> up_;
   bool warned_unprivileged_ = false;
