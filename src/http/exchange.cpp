@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "telemetry/gzip.hpp"
+
 namespace pgv::http {
 namespace {
 
@@ -56,6 +58,17 @@ async::Task<bool> drop_body(Stream& stream, std::string& buffer, std::size_t len
 async::Task<void> send(Stream& stream, const Response& response, bool keep_alive, bool head_only,
                        Deadline deadline) {
   const std::string_view payload = response.payload();
+  if (response.inflate && !head_only) {
+    // Inflated a piece at a time between writes, so the loop serves other clients as it
+    // goes and the text is never whole.
+    co_await stream.write_all(serialize_head(response, keep_alive), deadline);
+    telemetry::GzipReader reader(payload);
+    std::string piece(kCoalesceBytes, '\0');
+    while (const std::size_t n = reader.read(piece.data(), piece.size())) {
+      co_await stream.write_all(std::string_view(piece.data(), n), deadline);
+    }
+    co_return;
+  }
   if (head_only || payload.size() <= kCoalesceBytes) {
     const std::string wire = serialize(response, keep_alive, head_only);
     co_await stream.write_all(wire, deadline);

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "telemetry/gzip.hpp"
+
 namespace pgv::http {
 
 std::string_view http_date(std::time_t now) {
@@ -55,12 +57,16 @@ const char* reason_phrase(int status) noexcept {
   }
 }
 
+std::size_t Response::payload_size() const {
+  return inflate ? telemetry::GzipReader::plain_size(payload()) : payload().size();
+}
+
 std::string serialize_head(const Response& r, bool keep_alive) {
   std::string out;
   out.reserve(256);
   out += "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.payload().size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(r.payload_size()) + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "Date: ";
   out += http_date(std::time(nullptr));
@@ -72,7 +78,8 @@ std::string serialize_head(const Response& r, bool keep_alive) {
 
 std::string serialize(const Response& r, bool keep_alive, bool head_only) {
   std::string out = serialize_head(r, keep_alive);
-  if (!head_only) out += r.payload();
+  if (head_only) return out;
+  out += r.inflate ? telemetry::gunzip(r.payload()) : r.payload();
   return out;
 }
 

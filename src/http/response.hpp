@@ -20,8 +20,14 @@ struct Response {
   // cached /metrics exposition), sent without being copied.
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // shared_body is a gzip stream that the client gets inflated, piece by piece as it is
+  // sent: a fleet's plain /metrics served from the compressed rendering, so its 15 MiB of
+  // text never exist whole.
+  bool inflate = false;
 
   std::string_view payload() const noexcept { return shared_body ? *shared_body : body; }
+  // What Content-Length says.
+  std::size_t payload_size() const;
 };
 
 // The bytes on the wire. `head_only` answers a HEAD request (same headers, no body).

@@ -199,11 +199,12 @@ telemetry::Metrics::Encoding encoding_for(const Request& req) {
                                                      : telemetry::Metrics::Encoding::identity;
 }
 
-Response metrics_answer(telemetry::Metrics::Encoding encoding,
+Response metrics_answer(telemetry::Metrics::Encoding encoding, bool inflate,
                         std::shared_ptr<const std::string> body) {
   Response r;
   r.content_type = kMetricsType;
   r.shared_body = std::move(body);
+  r.inflate = inflate;
   if (encoding == telemetry::Metrics::Encoding::gzip) {
     r.headers.emplace_back("Content-Encoding", "gzip");
   }
@@ -211,18 +212,29 @@ Response metrics_answer(telemetry::Metrics::Encoding encoding,
   return r;
 }
 
+// A fleet's text goes to a plain client from the gzip rendering, inflated as it is sent:
+// building 15 MiB of text for it would take the agent that much over its steady size, and
+// the rendering is shared with Prometheus' scrapes.
+bool from_gzip(const telemetry::Metrics& metrics, telemetry::Metrics::Encoding wanted) {
+  return wanted == telemetry::Metrics::Encoding::identity && metrics.large();
+}
+
 }  // namespace
 
 Response Router::metrics(const Request& req, const std::string& /*unused*/) const {
   const auto encoding = encoding_for(req);
-  return metrics_answer(encoding, telemetry_.metrics.exposition(encoding));
+  const bool inflate = from_gzip(telemetry_.metrics, encoding);
+  return metrics_answer(
+      encoding, inflate,
+      telemetry_.metrics.exposition(inflate ? telemetry::Metrics::Encoding::gzip : encoding));
 }
 
 std::optional<Response> Router::cached_metrics(const Request& req) const {
   const auto encoding = encoding_for(req);
-  auto body = telemetry_.metrics.quick(encoding);
+  const bool inflate = from_gzip(telemetry_.metrics, encoding);
+  auto body = telemetry_.metrics.quick(inflate ? telemetry::Metrics::Encoding::gzip : encoding);
   if (!body) return std::nullopt;
-  return metrics_answer(encoding, std::move(body));
+  return metrics_answer(encoding, inflate, std::move(body));
 }
 
 Response Router::failures(const Request& req, const std::string& /*unused*/) const {

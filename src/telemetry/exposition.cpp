@@ -76,7 +76,7 @@ std::shared_ptr<const std::string> Metrics::render_locked(
     };
     // A fleet's text is compressed on a second thread while it is rendered; a small one
     // is not worth the hand-over.
-    if (hint > kKeepBytes) {
+    if (large()) {
       if (!pipeline_) pipeline_ = std::make_unique<GzipPipeline>();
       pipeline_->begin(1, hint / 8);
       text = compress(*pipeline_);

@@ -66,31 +66,54 @@ std::string gzip(std::string_view text, int level) {
   return w.finish();
 }
 
+GzipReader::GzipReader(std::string_view data) {
+  if (inflateInit2(&z_, kGzipWindow) != Z_OK) throw std::runtime_error("zlib: inflateInit2 failed");
+  // zlib's API takes non-const input; it never writes through next_in.
+  z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z_.avail_in = static_cast<uInt>(data.size());
+}
+
+GzipReader::~GzipReader() {
+  inflateEnd(&z_);
+}
+
+std::size_t GzipReader::read(char* out, std::size_t size) {
+  if (done_ || size == 0) return 0;
+  z_.next_out = reinterpret_cast<Bytef*>(out);
+  z_.avail_out = static_cast<uInt>(size);
+  while (z_.avail_out != 0) {
+    const int rc = inflate(&z_, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      done_ = true;
+      break;
+    }
+    if (rc != Z_OK) throw std::runtime_error("not a valid gzip stream");
+    if (z_.avail_in == 0 && z_.avail_out != 0) throw std::runtime_error("truncated gzip stream");
+  }
+  return size - z_.avail_out;
+}
+
+std::uint32_t GzipReader::plain_size(std::string_view data) {
+  if (data.size() < 18) throw std::runtime_error("not a valid gzip stream");
+  // ISIZE, the trailer's last four bytes: the text's length modulo 2^32, little-endian.
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    n |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[data.size() - 4 + i]))
+         << (8 * i);
+  }
+  return n;
+}
+
 std::string gunzip(std::string_view data) {
-  z_stream z{};
-  if (inflateInit2(&z, kGzipWindow) != Z_OK) throw std::runtime_error("zlib: inflateInit2 failed");
+  GzipReader reader(data);
   std::string out;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
+  for (;;) {
     const std::size_t used = out.size();
     out.resize(used + kStep);
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-    z.avail_out = static_cast<uInt>(kStep);
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.resize(used + kStep - z.avail_out);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&z);
-      throw std::runtime_error("not a valid gzip stream");
-    }
-    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
-      inflateEnd(&z);
-      throw std::runtime_error("truncated gzip stream");
-    }
+    const std::size_t n = reader.read(out.data() + used, kStep);
+    out.resize(used + n);
+    if (n == 0) return out;
   }
-  inflateEnd(&z);
-  return out;
 }
 
 }  // namespace pgv::telemetry

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,27 @@ class GzipWriter {
   std::string out_;
   std::size_t used_ = 0;  // of out_, which runs ahead
   bool finished_ = false;
+};
+
+// Reads a gzip stream back piece by piece, so a large text can be sent without ever
+// existing whole (a plain /metrics of a fleet, served from the compressed rendering).
+// `data` must outlive the reader. Owns its zlib state.
+class GzipReader {
+ public:
+  explicit GzipReader(std::string_view data);
+  ~GzipReader();
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+
+  // Up to `size` bytes of text into `out`; 0 at the end. Throws std::runtime_error on a
+  // corrupt or truncated stream.
+  std::size_t read(char* out, std::size_t size);
+  // The text's length, from the stream's trailer (exact below 4 GiB).
+  static std::uint32_t plain_size(std::string_view data);
+
+ private:
+  z_stream z_{};
+  bool done_ = false;
 };
 
 // The whole of `text` as one gzip stream (small bodies, tests).

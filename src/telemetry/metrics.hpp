@@ -76,6 +76,8 @@ class Metrics {
   // Texts up to this size are kept between scrapes; larger ones (a fleet's megabytes) only
   // while a response still holds them, and their rendering ends with malloc_trim().
   static constexpr std::size_t kKeepBytes = 1 << 20;
+  // Whether the text is larger than that (by the last rendering's size): a fleet's.
+  bool large() const noexcept { return size_hint_.load(std::memory_order_relaxed) > kKeepBytes; }
 
   Family<prometheus::Gauge>& up;
   Family<Histogram>& probe_duration;

@@ -18,6 +18,7 @@
 #include "fleet_series.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "telemetry/gzip.hpp"
 #include "telemetry/telemetry.hpp"
 
 using namespace pgv;
@@ -271,4 +272,52 @@ TEST_CASE("stopping the server while a rendering is in flight", "[offload][http]
   server.reset();
   const auto res = scrape.get();
   if (res) CHECK((res->status == 200 || res->status == 503));
+}
+
+// A plain client of a fleet (a person with curl) gets the text inflated from the gzip
+// rendering as it is sent: the agent never holds the fleet's 15 MiB of text whole for it.
+TEST_CASE("a fleet's plain /metrics is the gzip rendering, inflated as it is sent",
+          "[offload][http]") {
+  telemetry::Telemetry telemetry;
+  const auto fleet = testing::make_fleet(telemetry.metrics, 300);
+  http::HttpServer server(loopback_server(), telemetry);
+  server.start();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(60, 0);
+  client.set_decompress(false);
+
+  const auto zipped = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  REQUIRE(zipped);
+  REQUIRE(zipped->get_header_value("Content-Encoding") == "gzip");
+  const std::string text = telemetry::gunzip(zipped->body);
+  REQUIRE(text.size() > telemetry::Metrics::kKeepBytes);
+  REQUIRE(telemetry.metrics.large());
+
+  const auto plain = client.Get("/metrics");
+  REQUIRE(plain);
+  CHECK(plain->status == 200);
+  CHECK_FALSE(plain->has_header("Content-Encoding"));
+  CHECK(plain->get_header_value("Content-Length") == std::to_string(plain->body.size()));
+  // The process' own series (memory, threads) move between two renderings; all else is equal.
+  const auto without_process = [](const std::string& t) {
+    std::string out;
+    for (std::size_t at = 0; at < t.size();) {
+      const std::size_t end = std::min(t.find('\n', at), t.size());
+      if (t.compare(at, 8, "process_") != 0 && t.find(" process_", at) > end) {
+        out.append(t, at, end - at + 1);
+      }
+      at = end + 1;
+    }
+    return out;
+  };
+  CHECK(without_process(plain->body) == without_process(text));
+  // No plain text was rendered for it: it came from the compressed rendering.
+  CHECK(telemetry.metrics.last_render(telemetry::Metrics::Encoding::identity) ==
+        std::chrono::hours(1));
+
+  const auto head = client.Head("/metrics");
+  REQUIRE(head);
+  CHECK(std::stoul(head->get_header_value("Content-Length")) > telemetry::Metrics::kKeepBytes);
+  CHECK(head->body.empty());
+  server.stop();
 }
