@@ -7,6 +7,7 @@ namespace {
 
 constexpr int kGzipWindow = 15 + 16;  // 32 KiB window, gzip header and trailer
 constexpr std::size_t kStep = 64 * 1024;
+constexpr std::size_t kShrinkBelow = 256 * 1024;
 
 }  // namespace
 
@@ -56,7 +57,9 @@ std::string GzipWriter::finish() {
     finished_ = true;
   }
   out_.resize(used_);
-  out_.shrink_to_fit();
+  // A small body may be kept between scrapes: it gives back its slack. A fleet's is held
+  // only while it is sent, and shrinking it would copy a megabyte at the scrape's peak.
+  if (used_ < kShrinkBelow) out_.shrink_to_fit();
   return std::move(out_);
 }
 

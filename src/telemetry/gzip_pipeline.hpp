@@ -22,7 +22,7 @@ namespace pgv::telemetry {
 // streams, so its CPU time can be read from /proc.
 class GzipPipeline {
  public:
-  static constexpr std::size_t kDepth = 8;
+  static constexpr std::size_t kDepth = 4;
 
   GzipPipeline();
   ~GzipPipeline();
