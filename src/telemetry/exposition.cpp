@@ -78,7 +78,7 @@ std::shared_ptr<const std::string> Metrics::render_locked(
     // is not worth the hand-over.
     if (large()) {
       if (!pipeline_) pipeline_ = std::make_unique<GzipPipeline>();
-      pipeline_->begin(1, hint / 8);
+      pipeline_->begin(hint / 8);
       text = compress(*pipeline_);
     } else {
       GzipWriter gz(1, hint / 8);

@@ -6,9 +6,71 @@
 #include <utility>
 
 namespace pgv::telemetry {
+namespace {
 
-GzipPipeline::GzipPipeline() : worker_([this] { run(); }) {
-  ::pthread_setname_np(worker_.native_handle(), "pgv-gzip");
+constexpr int kLevel = 1;
+constexpr int kMemLevel = 6;  // as GzipWriter's, for the same reason
+constexpr std::size_t kWindow = 32 * 1024;
+// mtime 0, no name, OS 3 (Unix): what zlib writes for a stream without a header of its own.
+constexpr std::string_view kHeader("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+// A last, empty block with fixed codes: ends the deflate stream the sync-flushed blocks
+// left open.
+constexpr std::string_view kLastBlock("\x03\x00", 2);
+
+void put_le32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// Raw deflate for one block.
+class Deflater {
+ public:
+  Deflater() {
+    if (deflateInit2(&z_, kLevel, Z_DEFLATED, -15, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+      throw std::runtime_error("zlib: deflateInit2 failed");
+    }
+  }
+  ~Deflater() { deflateEnd(&z_); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  // `input` as raw deflate blocks ending on a byte boundary, back-references reaching into
+  // `dictionary` (the text before it).
+  std::string compress(std::string_view input, std::string_view dictionary) {
+    if (!dictionary.empty() &&
+        deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(dictionary.data()),
+                             static_cast<uInt>(dictionary.size())) != Z_OK) {
+      throw std::runtime_error("zlib: deflateSetDictionary failed");
+    }
+    std::string out;
+    std::size_t used = 0;
+    // zlib's API takes non-const input; it never writes through next_in.
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    z_.avail_in = static_cast<uInt>(input.size());
+    for (;;) {
+      out.resize(used + deflateBound(&z_, z_.avail_in) + 64);
+      z_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+      z_.avail_out = static_cast<uInt>(out.size() - used);
+      const int rc = deflate(&z_, Z_SYNC_FLUSH);
+      used = out.size() - z_.avail_out;
+      if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("zlib: deflate failed");
+      // Done when all input is in and the flush fitted (room was left over).
+      if (z_.avail_in == 0 && z_.avail_out != 0) break;
+    }
+    out.resize(used);
+    return out;
+  }
+
+ private:
+  z_stream z_{};
+};
+
+}  // namespace
+
+GzipPipeline::GzipPipeline() {
+  for (std::size_t i = 0; i < kWorkers; ++i) {
+    workers_.emplace_back([this] { run(); });
+    ::pthread_setname_np(workers_.back().native_handle(), "pgv-gzip");
+  }
 }
 
 GzipPipeline::~GzipPipeline() {
@@ -17,78 +79,130 @@ GzipPipeline::~GzipPipeline() {
     closing_ = true;
   }
   changed_.notify_all();
-  worker_.join();
+  for (auto& w : workers_) w.join();
 }
 
-void GzipPipeline::wait_idle(std::unique_lock<std::mutex>& lock) {
-  changed_.wait(lock, [&] { return queue_.empty() && !busy_; });
+void GzipPipeline::rethrow_failure() const {
+  if (failed_) std::rethrow_exception(failed_);
 }
 
-void GzipPipeline::begin(int level, std::size_t reserve) {
+void GzipPipeline::begin(std::size_t reserve) {
   std::unique_lock lock(mutex_);
-  discard_ = true;
-  changed_.notify_all();
-  wait_idle(lock);
-  discard_ = false;
+  // An abandoned stream's blocks: untaken ones are dropped, taken ones waited for.
+  std::erase_if(jobs_, [](const auto& j) { return !j->taken; });
+  changed_.wait(lock, [&] {
+    for (const auto& j : jobs_) {
+      if (!j->done) return false;
+    }
+    return true;
+  });
+  jobs_.clear();
   failed_ = nullptr;
-  gz_.emplace(level, reserve);
+  streaming_ = true;
+  block_.clear();
+  previous_tail_.clear();
+  out_.clear();
+  out_.reserve(reserve);
+  out_ += kHeader;
+  crc_ = crc32(0, nullptr, 0);
+  length_ = 0;
 }
 
 void GzipPipeline::write(std::string_view chunk) {
-  std::string copy;
-  {
-    std::unique_lock lock(mutex_);
-    if (!gz_) throw std::logic_error("GzipPipeline: write outside a stream");
-    changed_.wait(lock, [&] { return queue_.size() < kDepth || failed_; });
-    if (failed_) std::rethrow_exception(failed_);
-    if (!spare_.empty()) {
-      copy = std::move(spare_.back());
-      spare_.pop_back();
+  if (!streaming_) throw std::logic_error("GzipPipeline: write outside a stream");
+  length_ += chunk.size();
+  while (!chunk.empty()) {
+    const std::size_t n = std::min(chunk.size(), kBlock - block_.size());
+    block_.append(chunk.substr(0, n));
+    chunk.remove_prefix(n);
+    if (block_.size() == kBlock) {
+      std::unique_lock lock(mutex_);
+      submit(lock);
     }
   }
-  copy.assign(chunk);  // outside the lock: only the caller's thread adds to the queue
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(copy));
-  }
+}
+
+void GzipPipeline::submit(std::unique_lock<std::mutex>& lock) {
+  changed_.wait(lock, [&] {
+    collect();
+    return jobs_.size() < kDepth || failed_;
+  });
+  rethrow_failure();
+  auto job = std::make_unique<Job>();
+  job->length = block_.size();
+  job->dictionary = std::move(previous_tail_);
+  previous_tail_.assign(block_, block_.size() - std::min(block_.size(), kWindow));
+  job->input = std::move(block_);
+  block_ = std::string();
+  block_.reserve(kBlock);
+  jobs_.push_back(std::move(job));
   changed_.notify_all();
 }
 
+void GzipPipeline::collect() {
+  while (!jobs_.empty() && jobs_.front()->done) {
+    const Job& j = *jobs_.front();
+    out_ += j.output;
+    crc_ = crc32_combine(crc_, j.crc, static_cast<z_off_t>(j.length));
+    jobs_.pop_front();
+  }
+}
+
 std::string GzipPipeline::finish() {
+  if (!streaming_) throw std::logic_error("GzipPipeline: finish outside a stream");
   std::unique_lock lock(mutex_);
-  if (!gz_) throw std::logic_error("GzipPipeline: finish outside a stream");
-  changed_.wait(lock, [&] { return (queue_.empty() && !busy_) || failed_; });
-  if (failed_) std::rethrow_exception(failed_);
-  // The worker is idle and waits for the lock: the writer is this thread's now.
-  std::string out = gz_->finish();
-  gz_.reset();
-  spare_.clear();  // not kept written between scrapes
-  return out;
+  if (!block_.empty()) submit(lock);
+  changed_.wait(lock, [&] {
+    collect();
+    return jobs_.empty() || failed_;
+  });
+  streaming_ = false;
+  rethrow_failure();
+  out_ += kLastBlock;
+  put_le32(out_, static_cast<std::uint32_t>(crc_));
+  put_le32(out_, static_cast<std::uint32_t>(length_));  // ISIZE: the length modulo 2^32
+  block_ = std::string();
+  previous_tail_ = std::string();
+  return std::move(out_);
 }
 
 void GzipPipeline::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (closing_) return;
-    std::string chunk = std::move(queue_.front());
-    queue_.erase(queue_.begin());
-    if (!discard_ && !failed_) {
-      busy_ = true;
-      lock.unlock();
-      changed_.notify_all();  // a slot is free
-      try {
-        gz_->write(chunk);
-      } catch (...) {
-        lock.lock();
-        failed_ = std::current_exception();
-        lock.unlock();
+    Job* job = nullptr;
+    changed_.wait(lock, [&] {
+      if (closing_) return true;
+      for (const auto& j : jobs_) {
+        if (!j->taken) {
+          job = j.get();
+          return true;
+        }
       }
-      lock.lock();
-      busy_ = false;
+      return false;
+    });
+    if (closing_) return;
+    job->taken = true;
+    lock.unlock();
+    std::string output;
+    uLong crc = 0;
+    std::exception_ptr error;
+    try {
+      // Made per block, so that nothing of it stays written between scrapes (a rendering
+      // ends with malloc_trim); its tables are reused from the freed heap.
+      Deflater deflater;
+      output = deflater.compress(job->input, job->dictionary);
+      crc = crc32(0, reinterpret_cast<const Bytef*>(job->input.data()),
+                  static_cast<uInt>(job->input.size()));
+    } catch (...) {
+      error = std::current_exception();
     }
-    chunk.clear();
-    spare_.push_back(std::move(chunk));
+    lock.lock();
+    job->output = std::move(output);
+    job->crc = crc;
+    job->input = std::string();
+    job->dictionary = std::string();
+    job->done = true;
+    if (error && !failed_) failed_ = error;
     changed_.notify_all();
   }
 }

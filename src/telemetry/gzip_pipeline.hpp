@@ -1,27 +1,35 @@
 #pragma once
 
+#include <zlib.h>
+
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "telemetry/gzip.hpp"
-
 namespace pgv::telemetry {
 
-// Compresses on a thread of its own (pgv-gzip) what its caller writes, so that rendering a
-// fleet's text and compressing it overlap: compression is two thirds of a gzip scrape's CPU
-// (docs/BENCHMARKS.md), and the machine has a second core for it. At most kDepth chunks
-// wait, so the text still never exists whole. One stream at a time, from one caller thread
-// (Metrics renders under its lock); the thread lives as long as the pipeline, idle between
-// streams, so its CPU time can be read from /proc.
+// One gzip stream (RFC 1952, level 1) compressed by two threads of its own (pgv-gzip) while
+// the caller goes on writing, as pigz does: the text is cut into 128 KiB blocks, each
+// compressed as raw deflate with the 32 KiB before it as its dictionary and ended on a byte
+// boundary (a sync flush), and the blocks' output is joined in order with their CRCs
+// combined. Compression is two thirds of a gzip scrape's CPU (docs/BENCHMARKS.md), so a
+// fleet's rendering and its compression share the machine's cores instead of queueing on
+// one. At most kDepth blocks are in flight, so the text still never exists whole.
+// One stream at a time, from one caller thread (Metrics renders under its lock); the
+// threads live as long as the pipeline, idle between streams, so their CPU time can be
+// read from /proc.
 class GzipPipeline {
  public:
+  static constexpr std::size_t kWorkers = 2;
+  static constexpr std::size_t kBlock = 128 * 1024;
   static constexpr std::size_t kDepth = 4;
 
   GzipPipeline();
@@ -29,28 +37,44 @@ class GzipPipeline {
   GzipPipeline(const GzipPipeline&) = delete;
   GzipPipeline& operator=(const GzipPipeline&) = delete;
 
-  // Starts a stream; what a stream left unfinished (its rendering threw) is dropped first.
-  void begin(int level = 1, std::size_t reserve = 0);
-  // Copies `chunk` into the queue; waits while kDepth chunks are queued. Rethrows what the
+  // Starts a stream, `reserve` bytes of output ahead; what a stream left unfinished (its
+  // rendering threw) is dropped first.
+  void begin(std::size_t reserve = 0);
+  // Takes a copy of `chunk`; waits while kDepth blocks are in flight. Rethrows what a
   // compressing thread failed with.
   void write(std::string_view chunk);
-  // Waits for the last chunk, ends the stream and hands over the bytes.
+  // Waits for the last block, ends the stream and hands over the bytes.
   std::string finish();
 
  private:
+  struct Job {
+    std::string input;       // this block's text; released once compressed
+    std::string dictionary;  // the 32 KiB of text before it
+    std::size_t length = 0;
+    std::string output;  // raw deflate, ended by a sync flush
+    uLong crc = 0;
+    bool taken = false;
+    bool done = false;
+  };
+
   void run();
-  void wait_idle(std::unique_lock<std::mutex>& lock);
+  void submit(std::unique_lock<std::mutex>& lock);
+  void collect();  // appends the finished blocks at the front, in order; under the lock
+  void rethrow_failure() const;
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::optional<GzipWriter> gz_;    // the worker's while chunks are queued or in hand
-  std::vector<std::string> queue_;  // oldest first; at most kDepth
-  std::vector<std::string> spare_;  // emptied chunks, their buffers reused
-  bool busy_ = false;               // the worker holds a chunk
-  bool discard_ = false;            // drop the queued chunks of an abandoned stream
+  std::deque<std::unique_ptr<Job>> jobs_;  // in stream order, not yet collected
+  bool streaming_ = false;
   bool closing_ = false;
   std::exception_ptr failed_;
-  std::thread worker_;
+  // The caller's, between begin() and finish().
+  std::string block_;
+  std::string previous_tail_;
+  std::string out_;
+  uLong crc_ = 0;
+  std::uint64_t length_ = 0;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace pgv::telemetry
