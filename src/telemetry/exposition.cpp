@@ -74,7 +74,7 @@ std::shared_ptr<const std::string> Metrics::render_locked(
       });
       return std::make_shared<const std::string>(gz.finish());
     };
-    // A fleet's text is compressed on a second thread while it is rendered; a small one
+    // A fleet's text is compressed by two threads while it is rendered; a small one
     // is not worth the hand-over.
     if (large()) {
       if (!pipeline_) pipeline_ = std::make_unique<GzipPipeline>();

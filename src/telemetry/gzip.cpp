@@ -6,17 +6,14 @@ namespace pgv::telemetry {
 namespace {
 
 constexpr int kGzipWindow = 15 + 16;  // 32 KiB window, gzip header and trailer
-// zlib's default is 8. At 6 the match finder's tables are a quarter of the size and stay
-// in cache: on a fleet's /metrics, 13-16% quicker at level 1, the output no larger
-// (4.70% of the text against 4.76%), and 0.2 MiB less held while compressing.
-constexpr int kMemLevel = 6;
 constexpr std::size_t kStep = 64 * 1024;
 constexpr std::size_t kShrinkBelow = 256 * 1024;
 
 }  // namespace
 
 GzipWriter::GzipWriter(int level, std::size_t reserve) {
-  if (deflateInit2(&z_, level, Z_DEFLATED, kGzipWindow, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&z_, level, Z_DEFLATED, kGzipWindow, kGzipMemLevel, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     throw std::runtime_error("zlib: deflateInit2 failed");
   }
   out_.reserve(reserve);

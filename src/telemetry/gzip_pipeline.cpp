@@ -5,11 +5,12 @@
 #include <stdexcept>
 #include <utility>
 
+#include "telemetry/gzip.hpp"
+
 namespace pgv::telemetry {
 namespace {
 
 constexpr int kLevel = 1;
-constexpr int kMemLevel = 6;  // as GzipWriter's, for the same reason
 constexpr std::size_t kWindow = 32 * 1024;
 // mtime 0, no name, OS 3 (Unix): what zlib writes for a stream without a header of its own.
 constexpr std::string_view kHeader("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
@@ -25,7 +26,7 @@ void put_le32(std::string& out, std::uint32_t v) {
 class Deflater {
  public:
   Deflater() {
-    if (deflateInit2(&z_, kLevel, Z_DEFLATED, -15, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&z_, kLevel, Z_DEFLATED, -15, kGzipMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
       throw std::runtime_error("zlib: deflateInit2 failed");
     }
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "exposition_text.hpp"
 #include "http/encoding.hpp"
 #include "http/router.hpp"
 #include "telemetry/gzip_pipeline.hpp"
@@ -36,11 +37,7 @@ TEST_CASE("Accept-Encoding: gzip when named or by * with q above 0", "[metrics][
 
 TEST_CASE("the gzip writer compresses chunk by chunk into one valid stream", "[metrics][gzip]") {
   using pgv::telemetry::GzipWriter;
-  std::string text;
-  for (int i = 0; i < 200'000; ++i) {
-    text += "pgvitals_up{target=\"db-" + std::to_string(i % 1000) + "\"} " + std::to_string(i % 2) +
-            "\n";
-  }
+  const std::string text = pgv::testing::up_lines(200'000, 1000, 2);
   GzipWriter w;
   for (std::size_t at = 0; at < text.size(); at += 70'001) w.write(text.substr(at, 70'001));
   const std::string gz = w.finish();
@@ -69,19 +66,6 @@ TEST_CASE("/metrics is gzip for a client that asks, plain otherwise, and the sam
     }
     return std::string();
   };
-  // Process metrics (CPU, memory) move between two renderings; compare the rest.
-  auto without_process = [](const std::string& text) {
-    std::string out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-      const std::size_t eol = text.find('\n', at);
-      const std::string line = text.substr(at, eol - at + 1);
-      if (line.find("process_") == std::string::npos) out += line;
-      at = eol == std::string::npos ? text.size() : eol + 1;
-    }
-    return out;
-  };
-
   const auto plain = router.handle(req);
   REQUIRE(plain.status == 200);
   CHECK(header(plain, "Content-Encoding").empty());
@@ -95,7 +79,8 @@ TEST_CASE("/metrics is gzip for a client that asks, plain otherwise, and the sam
   CHECK(header(gz, "Content-Encoding") == "gzip");
   CHECK(header(gz, "Vary") == "Accept-Encoding");
   const std::string inflated = pgv::telemetry::gunzip(gz.payload());
-  CHECK(without_process(inflated) == without_process(text));
+  CHECK(pgv::testing::without_process_series(inflated) ==
+        pgv::testing::without_process_series(text));
 
   req.headers["accept-encoding"] = "gzip;q=0, identity";
   CHECK(header(router.handle(req), "Content-Encoding").empty());
@@ -124,11 +109,7 @@ std::string gnu_gunzip(const std::string& gz) {
 
 TEST_CASE("the gzip pipeline compresses on two threads into one valid stream", "[metrics][gzip]") {
   using pgv::telemetry::GzipPipeline;
-  std::string text;
-  for (int i = 0; i < 300'000; ++i) {
-    text += "pgvitals_up{target=\"db-" + std::to_string(i % 997) + "\"} " + std::to_string(i % 3) +
-            "\n";
-  }
+  const std::string text = pgv::testing::up_lines(300'000, 997, 3);
   GzipPipeline pipeline;
   const auto stream = [&](std::string_view what) {
     pipeline.begin();
@@ -171,17 +152,6 @@ TEST_CASE("a fleet's gzip /metrics, compressed beside its rendering, is the plai
   const std::string plain = metrics.serialize();  // also sizes the next rendering
   REQUIRE(plain.size() > pgv::telemetry::Metrics::kKeepBytes);
   const auto gz = metrics.exposition(pgv::telemetry::Metrics::Encoding::gzip);
-  // The process' own series (memory, threads) move between two renderings.
-  const auto without_process = [](const std::string& text) {
-    std::string out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-      const std::size_t end = text.find('\n', at);
-      const std::string line = text.substr(at, end - at);
-      if (line.find("process_") == std::string::npos) out += line + '\n';
-      at = end == std::string::npos ? text.size() : end + 1;
-    }
-    return out;
-  };
-  CHECK(without_process(pgv::telemetry::gunzip(*gz)) == without_process(plain));
+  CHECK(pgv::testing::without_process_series(pgv::telemetry::gunzip(*gz)) ==
+        pgv::testing::without_process_series(plain));
 }

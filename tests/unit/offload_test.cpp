@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "exposition_text.hpp"
 #include "fleet_series.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -299,18 +300,7 @@ TEST_CASE("a fleet's plain /metrics is the gzip rendering, inflated as it is sen
   CHECK_FALSE(plain->has_header("Content-Encoding"));
   CHECK(plain->get_header_value("Content-Length") == std::to_string(plain->body.size()));
   // The process' own series (memory, threads) move between two renderings; all else is equal.
-  const auto without_process = [](const std::string& t) {
-    std::string out;
-    for (std::size_t at = 0; at < t.size();) {
-      const std::size_t end = std::min(t.find('\n', at), t.size());
-      if (t.compare(at, 8, "process_") != 0 && t.find(" process_", at) > end) {
-        out.append(t, at, end - at + 1);
-      }
-      at = end + 1;
-    }
-    return out;
-  };
-  CHECK(without_process(plain->body) == without_process(text));
+  CHECK(testing::without_process_series(plain->body) == testing::without_process_series(text));
   // No plain text was rendered for it: it came from the compressed rendering.
   CHECK(telemetry.metrics.last_render(telemetry::Metrics::Encoding::identity) ==
         std::chrono::hours(1));
