@@ -29,17 +29,18 @@ TargetRecorder::TargetRecorder(Telemetry& hub, const config::TargetConfig& targe
     hop_up_ = std::make_unique<SeriesSet>(hub.metrics.path_hop_up, target.name);
     added_latency_ = std::make_unique<SeriesSet>(hub.metrics.path_added_latency, target.name);
   }
-  edit().name = target.name;
-  edit().kind = target.kind;
-  edit().via = target.via;
-  edit().endpoint = std::move(endpoint);
-  edit().labels = target.labels;
-  edit().applications = target.applications;
-  edit().required = target.required;
-  edit().interval_seconds = seconds_of(target.interval);
-  edit().timeout_seconds = seconds_of(target.timeout);
-  edit().probes = target.probes;
-  edit().max_replication_lag = target.max_replication_lag;
+  TargetState& s = edit();
+  s.name = target.name;
+  s.kind = target.kind;
+  s.via = target.via;
+  s.endpoint = std::move(endpoint);
+  s.labels = target.labels;
+  s.applications = target.applications;
+  s.required = target.required;
+  s.interval_seconds = seconds_of(target.interval);
+  s.timeout_seconds = seconds_of(target.timeout);
+  s.probes = target.probes;
+  s.max_replication_lag = target.max_replication_lag;
   publish();
 }
 
