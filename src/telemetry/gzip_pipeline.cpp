@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -22,7 +23,8 @@ void put_le32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-// Raw deflate for one block.
+// Raw deflate, one block at a time; reset between blocks rather than made again, so a
+// stream allocates its tables once per worker.
 class Deflater {
  public:
   Deflater() {
@@ -37,6 +39,8 @@ class Deflater {
   // `input` as raw deflate blocks ending on a byte boundary, back-references reaching into
   // `dictionary` (the text before it).
   std::string compress(std::string_view input, std::string_view dictionary) {
+    if (used_ && deflateReset(&z_) != Z_OK) throw std::runtime_error("zlib: deflateReset failed");
+    used_ = true;
     if (!dictionary.empty() &&
         deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(dictionary.data()),
                              static_cast<uInt>(dictionary.size())) != Z_OK) {
@@ -63,7 +67,15 @@ class Deflater {
 
  private:
   z_stream z_{};
+  bool used_ = false;
 };
+
+// The last kWindow bytes of the block before: what a block's back-references may reach.
+std::string_view dictionary_of(const std::string* previous) {
+  if (previous == nullptr) return {};
+  const std::string_view p(*previous);
+  return p.substr(p.size() - std::min(p.size(), kWindow));
+}
 
 }  // namespace
 
@@ -79,7 +91,7 @@ GzipPipeline::~GzipPipeline() {
     std::lock_guard lock(mutex_);
     closing_ = true;
   }
-  changed_.notify_all();
+  work_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
@@ -87,21 +99,34 @@ void GzipPipeline::rethrow_failure() const {
   if (failed_) std::rethrow_exception(failed_);
 }
 
+void GzipPipeline::wait_for_blocks(std::unique_lock<std::mutex>& lock, bool all) {
+  caller_waiting_ = true;
+  done_.wait(lock, [&] {
+    collect();
+    return (all ? jobs_.empty() : jobs_.size() < kDepth) || failed_;
+  });
+  caller_waiting_ = false;
+}
+
 void GzipPipeline::begin(std::size_t reserve) {
   std::unique_lock lock(mutex_);
   // An abandoned stream's blocks: untaken ones are dropped, taken ones waited for.
   std::erase_if(jobs_, [](const auto& j) { return !j->taken; });
-  changed_.wait(lock, [&] {
+  caller_waiting_ = true;
+  done_.wait(lock, [&] {
     for (const auto& j : jobs_) {
       if (!j->done) return false;
     }
     return true;
   });
+  caller_waiting_ = false;
   jobs_.clear();
+  spare_.clear();
   failed_ = nullptr;
   streaming_ = true;
-  block_.clear();
-  previous_tail_.clear();
+  block_ = std::make_shared<std::string>();
+  block_->reserve(kBlock);
+  previous_.reset();
   out_.clear();
   out_.reserve(reserve);
   out_ += kHeader;
@@ -113,10 +138,10 @@ void GzipPipeline::write(std::string_view chunk) {
   if (!streaming_) throw std::logic_error("GzipPipeline: write outside a stream");
   length_ += chunk.size();
   while (!chunk.empty()) {
-    const std::size_t n = std::min(chunk.size(), kBlock - block_.size());
-    block_.append(chunk.substr(0, n));
+    const std::size_t n = std::min(chunk.size(), kBlock - block_->size());
+    block_->append(chunk.substr(0, n));
     chunk.remove_prefix(n);
-    if (block_.size() == kBlock) {
+    if (block_->size() == kBlock) {
       std::unique_lock lock(mutex_);
       submit(lock);
     }
@@ -124,27 +149,35 @@ void GzipPipeline::write(std::string_view chunk) {
 }
 
 void GzipPipeline::submit(std::unique_lock<std::mutex>& lock) {
-  changed_.wait(lock, [&] {
-    collect();
-    return jobs_.size() < kDepth || failed_;
-  });
+  wait_for_blocks(lock, false);
   rethrow_failure();
   auto job = std::make_unique<Job>();
-  job->length = block_.size();
-  job->dictionary = std::move(previous_tail_);
-  previous_tail_.assign(block_, block_.size() - std::min(block_.size(), kWindow));
-  job->input = std::move(block_);
-  block_ = std::string();
-  block_.reserve(kBlock);
+  job->length = block_->size();
+  job->previous = std::move(previous_);
+  job->input = block_;
+  previous_ = std::move(block_);
   jobs_.push_back(std::move(job));
-  changed_.notify_all();
+  work_.notify_one();
+  // A buffer no block refers to any more (its own job collected, and the job after it
+  // done with it as a dictionary) is written again instead of allocating another.
+  const auto spare =
+      std::find_if(spare_.begin(), spare_.end(), [](const auto& b) { return b.use_count() == 1; });
+  if (spare != spare_.end()) {
+    block_ = std::move(*spare);
+    spare_.erase(spare);
+    block_->clear();
+  } else {
+    block_ = std::make_shared<std::string>();
+    block_->reserve(kBlock);
+  }
 }
 
 void GzipPipeline::collect() {
   while (!jobs_.empty() && jobs_.front()->done) {
-    const Job& j = *jobs_.front();
+    Job& j = *jobs_.front();
     out_ += j.output;
     crc_ = crc32_combine(crc_, j.crc, static_cast<z_off_t>(j.length));
+    if (spare_.size() < kDepth) spare_.push_back(std::move(j.input));
     jobs_.pop_front();
   }
 }
@@ -152,26 +185,29 @@ void GzipPipeline::collect() {
 std::string GzipPipeline::finish() {
   if (!streaming_) throw std::logic_error("GzipPipeline: finish outside a stream");
   std::unique_lock lock(mutex_);
-  if (!block_.empty()) submit(lock);
-  changed_.wait(lock, [&] {
-    collect();
-    return jobs_.empty() || failed_;
-  });
+  if (!block_->empty()) submit(lock);
+  wait_for_blocks(lock, true);
   streaming_ = false;
+  block_.reset();
+  previous_.reset();
+  spare_.clear();
+  // Idle workers let go of their deflate state.
+  work_.notify_all();
   rethrow_failure();
   out_ += kLastBlock;
   put_le32(out_, static_cast<std::uint32_t>(crc_));
   put_le32(out_, static_cast<std::uint32_t>(length_));  // ISIZE: the length modulo 2^32
-  block_ = std::string();
-  previous_tail_ = std::string();
   return std::move(out_);
 }
 
 void GzipPipeline::run() {
+  // Kept for a stream's blocks, dropped between streams so that nothing of it stays
+  // written between scrapes (a rendering ends with malloc_trim).
+  std::unique_ptr<Deflater> deflater;
   std::unique_lock lock(mutex_);
   for (;;) {
     Job* job = nullptr;
-    changed_.wait(lock, [&] {
+    work_.wait(lock, [&] {
       if (closing_) return true;
       for (const auto& j : jobs_) {
         if (!j->taken) {
@@ -179,32 +215,39 @@ void GzipPipeline::run() {
           return true;
         }
       }
-      return false;
+      return !streaming_ && deflater != nullptr;
     });
     if (closing_) return;
+    if (job == nullptr) {
+      lock.unlock();
+      deflater.reset();
+      lock.lock();
+      continue;
+    }
     job->taken = true;
+    std::shared_ptr<const std::string> input = job->input;
+    std::shared_ptr<const std::string> previous = std::move(job->previous);
     lock.unlock();
     std::string output;
     uLong crc = 0;
     std::exception_ptr error;
     try {
-      // Made per block, so that nothing of it stays written between scrapes (a rendering
-      // ends with malloc_trim); its tables are reused from the freed heap.
-      Deflater deflater;
-      output = deflater.compress(job->input, job->dictionary);
-      crc = crc32(0, reinterpret_cast<const Bytef*>(job->input.data()),
-                  static_cast<uInt>(job->input.size()));
+      if (!deflater) deflater = std::make_unique<Deflater>();
+      output = deflater->compress(*input, dictionary_of(previous.get()));
+      crc =
+          crc32(0, reinterpret_cast<const Bytef*>(input->data()), static_cast<uInt>(input->size()));
     } catch (...) {
       error = std::current_exception();
     }
     lock.lock();
+    // Released under the lock: the caller reuses a buffer only when nothing else holds it.
+    input.reset();
+    previous.reset();
     job->output = std::move(output);
     job->crc = crc;
-    job->input = std::string();
-    job->dictionary = std::string();
     job->done = true;
     if (error && !failed_) failed_ = error;
-    changed_.notify_all();
+    if (caller_waiting_) done_.notify_one();
   }
 }
 

@@ -26,6 +26,10 @@ namespace pgv::telemetry {
 // One stream at a time, from one caller thread (Metrics renders under its lock); the
 // threads live as long as the pipeline, idle between streams, so their CPU time can be
 // read from /proc.
+// A wake-up is a futex call, and on a VM often an exit to the host: a block wakes one
+// worker, and a finished block wakes the caller only when it waits for it. Within a stream
+// the blocks' buffers and each worker's deflate state are reused; between streams nothing
+// of them stays allocated.
 class GzipPipeline {
  public:
   static constexpr std::size_t kWorkers = 2;
@@ -48,8 +52,8 @@ class GzipPipeline {
 
  private:
   struct Job {
-    std::string input;       // this block's text; released once compressed
-    std::string dictionary;  // the 32 KiB of text before it
+    std::shared_ptr<std::string> input;           // this block's text
+    std::shared_ptr<const std::string> previous;  // the block before it: the dictionary
     std::size_t length = 0;
     std::string output;  // raw deflate, ended by a sync flush
     uLong crc = 0;
@@ -60,17 +64,21 @@ class GzipPipeline {
   void run();
   void submit(std::unique_lock<std::mutex>& lock);
   void collect();  // appends the finished blocks at the front, in order; under the lock
+  void wait_for_blocks(std::unique_lock<std::mutex>& lock, bool all);
   void rethrow_failure() const;
 
   std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::unique_ptr<Job>> jobs_;  // in stream order, not yet collected
+  std::condition_variable work_;  // workers: a block to take, or closing
+  std::condition_variable done_;  // the caller: a block finished, while it waits
+  bool caller_waiting_ = false;
+  std::deque<std::unique_ptr<Job>> jobs_;            // in stream order, not yet collected
+  std::vector<std::shared_ptr<std::string>> spare_;  // collected blocks' buffers, for reuse
   bool streaming_ = false;
   bool closing_ = false;
   std::exception_ptr failed_;
   // The caller's, between begin() and finish().
-  std::string block_;
-  std::string previous_tail_;
+  std::shared_ptr<std::string> block_;
+  std::shared_ptr<const std::string> previous_;
   std::string out_;
   uLong crc_ = 0;
   std::uint64_t length_ = 0;
