@@ -12,7 +12,11 @@ namespace pgv::telemetry {
 namespace {
 
 constexpr int kLevel = 1;
-constexpr std::size_t kWindow = 32 * 1024;
+// How much of the block before is a block's dictionary. At level 1 zlib follows at most
+// four links of a hash chain, so its back-references land within the last few lines: on
+// a fleet's text 8 KiB gives the same size as deflate's whole 32 KiB window, and loading
+// the dictionary (hashing every byte of it) costs a quarter as much.
+constexpr std::size_t kWindow = 8 * 1024;
 // mtime 0, no name, OS 3 (Unix): what zlib writes for a stream without a header of its own.
 constexpr std::string_view kHeader("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
 // A last, empty block with fixed codes: ends the deflate stream the sync-flushed blocks

@@ -18,7 +18,7 @@ namespace pgv::telemetry {
 
 // One gzip stream (RFC 1952, level 1) compressed by two threads of its own (pgv-gzip) while
 // the caller goes on writing, as pigz does: the text is cut into 128 KiB blocks, each
-// compressed as raw deflate with the 32 KiB before it as its dictionary and ended on a byte
+// compressed as raw deflate with the 8 KiB before it as its dictionary and ended on a byte
 // boundary (a sync flush), and the blocks' output is joined in order with their CRCs
 // combined. Compression is two thirds of a gzip scrape's CPU (docs/BENCHMARKS.md), so a
 // fleet's rendering and its compression share the machine's cores instead of queueing on
