@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "agent_process.hpp"
@@ -154,8 +155,21 @@ struct Scrapes {
   std::size_t bytes = 0;
   long peak_kib = 0;
   double render_cpu_ms = 0;
+  double machine_busy = 0;  // share of all cores busy meanwhile, the agent's included
   bool ok = true;
 };
+
+// The machine's busy and total time from /proc/stat (its first line, all cores), in ticks:
+// the clusters' backends share the cores with the agent, so a scrape's wall time depends on
+// how much of them is left, which this tells beside it.
+std::pair<long long, long long> machine_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  const long long busy = user + nice + system + irq + softirq;
+  return {busy, busy + idle + iowait + steal};
+}
 
 Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n, bool gzip) {
   Scrapes s;
@@ -165,6 +179,7 @@ Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n, bool gzip)
            pgv::testing::thread_cpu_seconds(agent.pid(), "pgv-gzip");
   };
   const double cpu0 = render_cpu();
+  const auto machine0 = machine_ticks();
   std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
     std::this_thread::sleep_for(150ms);
@@ -178,6 +193,11 @@ Scrapes scrape_series(const pgv::testing::AgentProcess& agent, int n, bool gzip)
     s.ok = s.ok && r.status == 200 && magic == gzip && (r.content_encoding == "gzip") == gzip;
   }
   s.render_cpu_ms = (render_cpu() - cpu0) * 1e3 / n;
+  const auto machine1 = machine_ticks();
+  if (machine1.second > machine0.second) {
+    s.machine_busy = static_cast<double>(machine1.first - machine0.first) /
+                     static_cast<double>(machine1.second - machine0.second);
+  }
   s.p50_ms = median(ms);
   s.peak_kib = proc_usage(agent.pid()).peak_rss_kib;
   return s;
@@ -332,6 +352,8 @@ int main(int argc, char** argv) {
   row("/metrics p50 (ms)", fmt("%.0f", gzipped.p50_ms), fmt("%.0f", plain.p50_ms));
   row("render + gzip threads CPU per scrape (ms)", fmt("%.1f", gzipped.render_cpu_ms),
       fmt("%.1f", plain.render_cpu_ms));
+  row("machine busy while scraping (% of all cores)", fmt("%.0f", gzipped.machine_busy * 100),
+      fmt("%.0f", plain.machine_busy * 100));
   row("/metrics size (MiB)", fmt("%.2f", gzipped.bytes / 1048576.0),
       fmt("%.2f", plain.bytes / 1048576.0));
   row("peak RSS while scraping (MiB)", fmt("%.1f", gzipped.peak_kib / 1024.0),
