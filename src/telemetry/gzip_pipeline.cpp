@@ -103,12 +103,10 @@ void GzipPipeline::rethrow_failure() const {
   if (failed_) std::rethrow_exception(failed_);
 }
 
-void GzipPipeline::wait_for_blocks(std::unique_lock<std::mutex>& lock, bool all) {
+template <class Ready>
+void GzipPipeline::wait_as_caller(std::unique_lock<std::mutex>& lock, Ready ready) {
   caller_waiting_ = true;
-  done_.wait(lock, [&] {
-    collect();
-    return (all ? jobs_.empty() : jobs_.size() < kDepth) || failed_;
-  });
+  done_.wait(lock, ready);
   caller_waiting_ = false;
 }
 
@@ -116,14 +114,9 @@ void GzipPipeline::begin(std::size_t reserve) {
   std::unique_lock lock(mutex_);
   // An abandoned stream's blocks: untaken ones are dropped, taken ones waited for.
   std::erase_if(jobs_, [](const auto& j) { return !j->taken; });
-  caller_waiting_ = true;
-  done_.wait(lock, [&] {
-    for (const auto& j : jobs_) {
-      if (!j->done) return false;
-    }
-    return true;
+  wait_as_caller(lock, [&] {
+    return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) { return j->done; });
   });
-  caller_waiting_ = false;
   jobs_.clear();
   spare_.clear();
   failed_ = nullptr;
@@ -153,10 +146,12 @@ void GzipPipeline::write(std::string_view chunk) {
 }
 
 void GzipPipeline::submit(std::unique_lock<std::mutex>& lock) {
-  wait_for_blocks(lock, false);
+  wait_as_caller(lock, [&] {
+    collect();
+    return jobs_.size() < kDepth || failed_;
+  });
   rethrow_failure();
   auto job = std::make_unique<Job>();
-  job->length = block_->size();
   job->previous = std::move(previous_);
   job->input = block_;
   previous_ = std::move(block_);
@@ -180,7 +175,7 @@ void GzipPipeline::collect() {
   while (!jobs_.empty() && jobs_.front()->done) {
     Job& j = *jobs_.front();
     out_ += j.output;
-    crc_ = crc32_combine(crc_, j.crc, static_cast<z_off_t>(j.length));
+    crc_ = crc32_combine(crc_, j.crc, static_cast<z_off_t>(j.input->size()));
     if (spare_.size() < kDepth) spare_.push_back(std::move(j.input));
     jobs_.pop_front();
   }
@@ -190,7 +185,10 @@ std::string GzipPipeline::finish() {
   if (!streaming_) throw std::logic_error("GzipPipeline: finish outside a stream");
   std::unique_lock lock(mutex_);
   if (!block_->empty()) submit(lock);
-  wait_for_blocks(lock, true);
+  wait_as_caller(lock, [&] {
+    collect();
+    return jobs_.empty() || failed_;
+  });
   streaming_ = false;
   block_.reset();
   previous_.reset();

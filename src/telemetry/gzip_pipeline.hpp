@@ -54,8 +54,7 @@ class GzipPipeline {
   struct Job {
     std::shared_ptr<std::string> input;           // this block's text
     std::shared_ptr<const std::string> previous;  // the block before it: the dictionary
-    std::size_t length = 0;
-    std::string output;  // raw deflate, ended by a sync flush
+    std::string output;                           // raw deflate, ended by a sync flush
     uLong crc = 0;
     bool taken = false;
     bool done = false;
@@ -64,7 +63,9 @@ class GzipPipeline {
   void run();
   void submit(std::unique_lock<std::mutex>& lock);
   void collect();  // appends the finished blocks at the front, in order; under the lock
-  void wait_for_blocks(std::unique_lock<std::mutex>& lock, bool all);
+  // Waits on done_ until `ready` holds, letting the workers know someone waits.
+  template <class Ready>
+  void wait_as_caller(std::unique_lock<std::mutex>& lock, Ready ready);
   void rethrow_failure() const;
 
   std::mutex mutex_;
