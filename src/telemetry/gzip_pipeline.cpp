@@ -28,13 +28,18 @@ void put_le32(std::string& out, std::uint32_t v) {
 }
 
 // Raw deflate, one block at a time; reset between blocks rather than made again, so a
-// stream allocates its tables once per worker.
+// stream allocates its tables, and the room a block's output is written into, once per
+// worker.
 class Deflater {
  public:
   Deflater() {
     if (deflateInit2(&z_, kLevel, Z_DEFLATED, -15, kGzipMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
       throw std::runtime_error("zlib: deflateInit2 failed");
     }
+    // A whole block fits in one call; a std::string of that size would be zero-filled for
+    // every block that then writes a few KiB of it.
+    room_size_ = deflateBound(&z_, GzipPipeline::kBlock) + 64;
+    room_ = std::make_unique<Bytef[]>(room_size_);
   }
   ~Deflater() { deflateEnd(&z_); }
   Deflater(const Deflater&) = delete;
@@ -51,27 +56,26 @@ class Deflater {
       throw std::runtime_error("zlib: deflateSetDictionary failed");
     }
     std::string out;
-    std::size_t used = 0;
     // zlib's API takes non-const input; it never writes through next_in.
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
     z_.avail_in = static_cast<uInt>(input.size());
     for (;;) {
-      out.resize(used + deflateBound(&z_, z_.avail_in) + 64);
-      z_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-      z_.avail_out = static_cast<uInt>(out.size() - used);
+      z_.next_out = room_.get();
+      z_.avail_out = static_cast<uInt>(room_size_);
       const int rc = deflate(&z_, Z_SYNC_FLUSH);
-      used = out.size() - z_.avail_out;
       if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("zlib: deflate failed");
+      out.append(reinterpret_cast<const char*>(room_.get()), room_size_ - z_.avail_out);
       // Done when all input is in and the flush fitted (room was left over).
       if (z_.avail_in == 0 && z_.avail_out != 0) break;
     }
-    out.resize(used);
     return out;
   }
 
  private:
   z_stream z_{};
   bool used_ = false;
+  std::unique_ptr<Bytef[]> room_;
+  std::size_t room_size_ = 0;
 };
 
 // The last kWindow bytes of the block before: what a block's back-references may reach.
