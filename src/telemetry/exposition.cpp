@@ -81,7 +81,7 @@ std::shared_ptr<const std::string> Metrics::render_locked(
       pipeline_->begin(hint / 8);
       text = compress(*pipeline_);
     } else {
-      GzipWriter gz(1, hint / 8);
+      GzipWriter gz(kGzipLevel, hint / 8);
       text = compress(gz);
     }
   } else {

@@ -8,6 +8,11 @@
 
 namespace pgv::telemetry {
 
+// zlib's level for /metrics, its fastest: on /metrics text it already gives about a tenth
+// of the size, and a scrape of a thousand targets is bound by the CPU it takes
+// (docs/BENCHMARKS.md). Both gzip writers use it.
+inline constexpr int kGzipLevel = 1;
+
 // zlib's memLevel for /metrics (its default is 8). At 6 the match finder's tables are a
 // quarter of the size and stay in cache: on a fleet's text, 13-16% quicker at level 1, the
 // output no larger (4.70% of the text against 4.76%), 0.2 MiB less held while compressing.
@@ -17,9 +22,7 @@ inline constexpr int kGzipMemLevel = 6;
 // a large text never exists whole beside its compressed copy. Owns its zlib state.
 class GzipWriter {
  public:
-  // Level 1 (zlib's fastest): on /metrics text it already gives about a tenth of the size,
-  // and a scrape of a thousand targets is bound by the CPU it takes (docs/BENCHMARKS.md).
-  explicit GzipWriter(int level = 1, std::size_t reserve = 0);
+  explicit GzipWriter(int level = kGzipLevel, std::size_t reserve = 0);
   ~GzipWriter();
   GzipWriter(const GzipWriter&) = delete;
   GzipWriter& operator=(const GzipWriter&) = delete;
@@ -59,7 +62,7 @@ class GzipReader {
 };
 
 // The whole of `text` as one gzip stream (small bodies, tests).
-std::string gzip(std::string_view text, int level = 1);
+std::string gzip(std::string_view text, int level = kGzipLevel);
 // Inflates a gzip stream; throws std::runtime_error on a corrupt one (tests, bench).
 std::string gunzip(std::string_view data);
 

@@ -11,7 +11,6 @@
 namespace pgv::telemetry {
 namespace {
 
-constexpr int kLevel = 1;
 // How much of the block before is a block's dictionary. At level 1 zlib follows at most
 // four links of a hash chain, so its back-references land within the last few lines: on
 // a fleet's text 8 KiB gives the same size as deflate's whole 32 KiB window, and loading
@@ -33,7 +32,7 @@ void put_le32(std::string& out, std::uint32_t v) {
 class Deflater {
  public:
   Deflater() {
-    if (deflateInit2(&z_, kLevel, Z_DEFLATED, -15, kGzipMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&z_, kGzipLevel, Z_DEFLATED, -15, kGzipMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
       throw std::runtime_error("zlib: deflateInit2 failed");
     }
     // A whole block fits in one call; a std::string of that size would be zero-filled for
