@@ -95,10 +95,18 @@ class Family final : public FamilyBase {
     bool headed = false;
     for (const Shard& s : shards_) {
       std::lock_guard lock(s.mutex);
-      for (const auto& series : s.series) {
+      const auto& list = s.series;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        // A fleet's series are scattered over tens of MiB, and each one read was a cache
+        // miss: ask for the one a few places ahead while this one is written.
+        if (i + kAhead < list.size()) {
+          const auto* ahead = reinterpret_cast<const char*>(list[i + kAhead].get());
+          __builtin_prefetch(ahead);
+          __builtin_prefetch(ahead + 64);  // the rest of its label text
+        }
         if (!headed) out.head(name_, help_, type_name());
         headed = true;
-        write(out, series->labels(), series->metric);
+        write(out, list[i]->labels(), list[i]->metric);
       }
     }
   }
@@ -114,6 +122,9 @@ class Family final : public FamilyBase {
   }
 
  private:
+  // How far ahead render() asks for a series' memory (see there).
+  static constexpr std::size_t kAhead = 4;
+
   // A series' value with its label text right after it, in one allocation: a series is
   // ~80 bytes, where a std::string member and its own buffer took ~130.
   struct Series {
