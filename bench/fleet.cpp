@@ -122,6 +122,10 @@ struct Window {
   double sessions = 0;
   double scrape_ms = 0;
   std::size_t scrape_bytes = 0;
+  // An open incident keeps its timeline in memory (several KiB a target), so a run where a
+  // slow phase opened many of them holds more: these tell such a run from a larger agent.
+  double incidents_open = 0;
+  double incidents_opened = 0;  // since the agent started
 };
 
 Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds length) {
@@ -141,6 +145,8 @@ Window measure(const pgv::testing::AgentProcess& agent, std::chrono::seconds len
   w.sessions = sum_of(last.body, "pgvitals_pool_connections{");
   w.scrape_ms = last.seconds * 1e3;
   w.scrape_bytes = last.body.size();
+  w.incidents_open = sum_of(last.body, "pgvitals_incident_open{");
+  w.incidents_opened = sum_of(last.body, "pgvitals_incidents_total{");
   return w;
 }
 
@@ -333,6 +339,9 @@ int main(int argc, char** argv) {
       fmt("%.1f", some_hanging.rss_kib / 1024.0));
   row("pooled sessions, all targets", fmt("%.0f", all_healthy.sessions),
       fmt("%.0f", some_hanging.sessions));
+  row("incidents open, opened since start",
+      fmt("%.0f", all_healthy.incidents_open) + ", " + fmt("%.0f", all_healthy.incidents_opened),
+      fmt("%.0f", some_hanging.incidents_open) + ", " + fmt("%.0f", some_hanging.incidents_opened));
   row("threads", std::to_string(all_healthy.threads), std::to_string(some_hanging.threads));
   row("CPU (% of a core)", fmt("%.1f", all_healthy.cpu_percent),
       fmt("%.1f", some_hanging.cpu_percent));
