@@ -31,13 +31,19 @@ void IncidentLog::publish(std::shared_ptr<const IncidentRecord> record) {
                            [&](const auto& r) { return r->id == record->id; });
   if (same != records_.end()) {
     *same = std::move(record);
-    return;
+  } else {
+    const auto later = std::find_if(records_.begin(), records_.end(), [&](const auto& r) {
+      return r->opened_unix < record->opened_unix;
+    });
+    records_.insert(later, std::move(record));
   }
-  const auto later = std::find_if(records_.begin(), records_.end(), [&](const auto& r) {
-    return r->opened_unix < record->opened_unix;
-  });
-  records_.insert(later, std::move(record));
-  // Forget the oldest closed ones beyond keep; an open incident stays whatever its age.
+  // Also when a record is replaced: incidents that opened together (a fleet-wide outage)
+  // can only be forgotten once they close, and a closing is a replacement.
+  forget_beyond_keep();
+}
+
+void IncidentLog::forget_beyond_keep() {
+  // The oldest closed ones; an open incident stays whatever its age.
   for (std::size_t i = records_.size(); i-- > 0 && records_.size() > keep_;) {
     if (!records_[i]->open()) records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(i));
   }
@@ -59,6 +65,7 @@ std::vector<std::shared_ptr<const IncidentRecord>> IncidentLog::list() const {
 void IncidentLog::set_keep(std::size_t keep) {
   const std::lock_guard lock(mutex_);
   keep_ = keep;
+  forget_beyond_keep();
 }
 
 }  // namespace pgv::incidents

@@ -25,8 +25,8 @@ class IncidentLog {
   std::shared_ptr<const TargetHistory> history(const std::string& target) const;
   std::map<std::string, std::shared_ptr<const TargetHistory>> histories() const;
 
-  // Adds or replaces (by id) a record; the oldest beyond `keep` are forgotten (never an
-  // open one).
+  // Adds or replaces (by id) a record; then the oldest closed ones beyond `keep` are
+  // forgotten (never an open one), as they are when `keep` is lowered.
   void publish(std::shared_ptr<const IncidentRecord> record);
   std::shared_ptr<const IncidentRecord> find(const std::string& id) const;
   // Newest first (by opened time).
@@ -34,6 +34,8 @@ class IncidentLog {
   void set_keep(std::size_t keep);
 
  private:
+  void forget_beyond_keep();  // with mutex_ held
+
   mutable std::mutex mutex_;
   std::size_t keep_;
   std::map<std::string, std::shared_ptr<const TargetHistory>> histories_;
