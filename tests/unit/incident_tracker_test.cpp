@@ -82,6 +82,15 @@ struct Fixture {
   }
 };
 
+// A record for the incident log's tests: open, or closed a second after it opened.
+std::shared_ptr<const incidents::IncidentRecord> rec(std::string id, double opened, bool open) {
+  auto r = std::make_shared<incidents::IncidentRecord>();
+  r->id = std::move(id);
+  r->opened_unix = opened;
+  r->closed_unix = open ? 0 : opened + 1;
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("incident: a required target that goes down opens one with the minutes before it",
@@ -248,13 +257,6 @@ TEST_CASE("incident: close on stop, and the record survives a JSON round trip", 
 
 TEST_CASE("incident log: newest first, keep forgets closed ones only", "[incidents]") {
   incidents::IncidentLog log(2);
-  auto rec = [](std::string id, double opened, bool open) {
-    auto r = std::make_shared<incidents::IncidentRecord>();
-    r->id = std::move(id);
-    r->opened_unix = opened;
-    r->closed_unix = open ? 0 : opened + 1;
-    return std::shared_ptr<const incidents::IncidentRecord>(r);
-  };
   log.publish(rec("a", 1, true));
   log.publish(rec("b", 2, false));
   log.publish(rec("c", 3, false));
@@ -274,13 +276,6 @@ TEST_CASE("incident log: incidents that opened together are forgotten once they 
   // open, and each closing replaces its record. Held after they all closed, 1,000 targets'
   // records kept 12 MiB that `keep` says are gone.
   incidents::IncidentLog log(2);
-  auto rec = [](std::string id, double opened, bool open) {
-    auto r = std::make_shared<incidents::IncidentRecord>();
-    r->id = std::move(id);
-    r->opened_unix = opened;
-    r->closed_unix = open ? 0 : opened + 10;
-    return std::shared_ptr<const incidents::IncidentRecord>(r);
-  };
   for (const char* id : {"a", "b", "c", "d"}) log.publish(rec(id, id[0] - 'a' + 1, true));
   REQUIRE(log.list().size() == 4);
   for (const char* id : {"a", "b", "c", "d"}) log.publish(rec(id, id[0] - 'a' + 1, false));
