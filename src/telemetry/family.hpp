@@ -97,8 +97,9 @@ class Family final : public FamilyBase {
       std::lock_guard lock(s.mutex);
       const auto& list = s.series;
       for (std::size_t i = 0; i < list.size(); ++i) {
-        // A fleet's series are scattered over tens of MiB, and each one read was a cache
-        // miss: ask for the one a few places ahead while this one is written.
+        // A fleet's series are scattered over tens of MiB, and the loop waited on memory
+        // for each: ask for the one a few places ahead while this one is written (a sixth
+        // of the render thread's CPU, docs/BENCHMARKS.md).
         if (i + kAhead < list.size()) {
           const auto* ahead = reinterpret_cast<const char*>(list[i + kAhead].get());
           __builtin_prefetch(ahead);
